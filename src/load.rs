@@ -1,0 +1,237 @@
+//! The load stage: the only reader of the file system. It turns `content/`
+//! and the theme into decoded text (BOM stripped, CRLF folded, NFC) and
+//! bytes, and reports files that are not text.
+
+use crate::diagnostics::{Diagnostic, Diagnostics, Loc, display_path};
+use crate::text::nfc;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use walkdir::WalkDir;
+
+/// One decoded source file.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path relative to the site root with `/` separators, e.g.
+    /// `content/directives/2024/1383-cv-btgtu.md`.
+    pub path: String,
+    pub text: String,
+}
+
+/// Everything under `content/`, decoded.
+#[derive(Debug, Default)]
+pub struct Sources {
+    pub site: Option<SourceFile>,
+    pub organizations: Option<SourceFile>,
+    pub topics: Option<SourceFile>,
+    pub glossary: Option<SourceFile>,
+    /// Sorted by path.
+    pub directives: Vec<SourceFile>,
+}
+
+impl Sources {
+    /// Looks a file up by its display path (for quoting lines in messages).
+    pub fn text_of(&self, path: &str) -> Option<&str> {
+        [
+            &self.site,
+            &self.organizations,
+            &self.topics,
+            &self.glossary,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.directives.iter())
+        .find(|f| f.path == path)
+        .map(|f| f.text.as_str())
+    }
+}
+
+pub fn content_dir(root: &Path) -> PathBuf {
+    root.join("content")
+}
+
+/// Reads `content/` below `root`.
+pub fn load_content(root: &Path, diags: &mut Diagnostics) -> Sources {
+    let content = content_dir(root);
+    let mut sources = Sources::default();
+    if !content.is_dir() {
+        diags.push(Diagnostic::error(
+            "content",
+            Loc::new(0, 0),
+            "no-content",
+            format!("no content/ folder in {}", root.display()),
+        ));
+        return sources;
+    }
+    let mut read = |name: &str, required: bool| {
+        let path = content.join(name);
+        if path.is_file() {
+            read_text(root, &path, diags)
+        } else {
+            if required {
+                diags.push(Diagnostic::error(
+                    &display_path(root, &path),
+                    Loc::new(0, 0),
+                    "missing-file",
+                    format!("content/{name} is required but missing"),
+                ));
+            }
+            None
+        }
+    };
+    sources.site = read("site.yaml", true);
+    sources.organizations = read("organizations.yaml", true);
+    sources.topics = read("topics.yaml", true);
+    sources.glossary = read("glossary.yaml", false);
+
+    let dir = content.join("directives");
+    let mut paths = Vec::new();
+    for entry in WalkDir::new(&dir).sort_by_file_name() {
+        match entry {
+            Ok(e) if e.file_type().is_file() && is_directive_file(e.path()) => {
+                paths.push(e.into_path())
+            }
+            Ok(_) => {}
+            Err(err) => diags.push(Diagnostic::error(
+                &display_path(root, err.path().unwrap_or(&dir)),
+                Loc::new(0, 0),
+                "unreadable",
+                format!("cannot read: {err}"),
+            )),
+        }
+    }
+    sources.directives = paths
+        .iter()
+        .filter_map(|p| read_text(root, p, diags))
+        .collect();
+    sources
+}
+
+/// Markdown files, minus editors' temporary and hidden files.
+pub fn is_directive_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    path.extension().is_some_and(|e| e == "md")
+        && !name.starts_with('.')
+        && !name.starts_with('#')
+        && !name.ends_with('~')
+}
+
+fn read_text(root: &Path, path: &Path, diags: &mut Diagnostics) -> Option<SourceFile> {
+    let shown = display_path(root, path);
+    match std::fs::read(path) {
+        Ok(bytes) => match decode(&bytes) {
+            Ok(text) => Some(SourceFile { path: shown, text }),
+            Err(loc) => {
+                diags.push(Diagnostic::error(
+                    &shown,
+                    loc,
+                    "invalid-utf8",
+                    "the file is not valid UTF-8 text; save it as UTF-8",
+                ));
+                None
+            }
+        },
+        Err(err) => {
+            diags.push(Diagnostic::error(
+                &shown,
+                Loc::new(0, 0),
+                "unreadable",
+                format!("cannot read: {err}"),
+            ));
+            None
+        }
+    }
+}
+
+/// UTF-8 (with or without BOM, LF or CRLF) to NFC text with LF line ends;
+/// on invalid UTF-8, where the first bad byte is.
+pub fn decode(bytes: &[u8]) -> Result<String, Loc> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or("");
+            return Err(Loc::of_offset(valid, valid.len(), 1));
+        }
+    };
+    let text = if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        text.to_string()
+    };
+    Ok(nfc(&text))
+}
+
+/// The theme's files: templates by name and static files by path.
+#[derive(Debug, Clone, Default)]
+pub struct Theme {
+    /// Template name (path below `templates/`) → source.
+    pub templates: BTreeMap<String, String>,
+    /// Path below `static/` → bytes.
+    pub static_files: BTreeMap<String, Vec<u8>>,
+}
+
+/// The default theme (from `themes/default/` under `root` when present,
+/// otherwise the copy built into the binary), overridden by the named theme.
+pub fn load_theme(root: &Path, name: Option<&str>) -> Result<Theme, String> {
+    let mut theme = Theme::default();
+    let default_dir = root.join("themes").join("default");
+    if default_dir.is_dir() {
+        overlay_dir(&mut theme, &default_dir)?;
+    } else {
+        for (path, bytes) in crate::theme::DEFAULT_THEME {
+            insert_file(&mut theme, path, bytes.to_vec())?;
+        }
+    }
+    if let Some(name) = name.filter(|n| *n != "default") {
+        let dir = root.join("themes").join(name);
+        if !dir.is_dir() {
+            return Err(format!(
+                "site.yaml names the theme `{name}`, but themes/{name}/ does not exist"
+            ));
+        }
+        overlay_dir(&mut theme, &dir)?;
+    }
+    Ok(theme)
+}
+
+fn overlay_dir(theme: &mut Theme, dir: &Path) -> Result<(), String> {
+    for entry in WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| format!("cannot read theme: {e}"))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = display_path(dir, entry.path());
+        let bytes = std::fs::read(entry.path())
+            .map_err(|e| format!("cannot read {}: {e}", entry.path().display()))?;
+        insert_file(theme, &rel, bytes)?;
+    }
+    Ok(())
+}
+
+fn insert_file(theme: &mut Theme, rel: &str, bytes: Vec<u8>) -> Result<(), String> {
+    if let Some(name) = rel.strip_prefix("templates/") {
+        let text =
+            String::from_utf8(bytes).map_err(|_| format!("theme file {rel} is not UTF-8"))?;
+        theme.templates.insert(name.to_string(), text);
+    } else if let Some(name) = rel.strip_prefix("static/") {
+        theme.static_files.insert(name.to_string(), bytes);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_bom_crlf_and_nfd() {
+        let bytes = b"\xEF\xBB\xBFa\r\nho\x61\xCC\x81\r\n";
+        assert_eq!(decode(bytes).unwrap(), "a\nhoá\n");
+    }
+
+    #[test]
+    fn locates_invalid_utf8() {
+        let loc = decode(b"ok\nab\xFFcd").unwrap_err();
+        assert_eq!(loc, Loc::new(2, 3));
+    }
+}

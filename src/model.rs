@@ -1,0 +1,175 @@
+//! The content types that flow between stages: registries as read from YAML,
+//! directive drafts as parsed, and directives as validated.
+
+use crate::config::System;
+use crate::diagnostics::Loc;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organization {
+    pub slug: String,
+    pub name: String,
+    /// The suffix used in document numbers ("BTGTU"); not unique.
+    #[serde(default)]
+    pub short: Option<String>,
+    #[serde(default)]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub system: Option<System>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Non-empty for a group ("Các cơ quan báo chí của tỉnh").
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topic {
+    pub slug: String,
+    pub name: String,
+    #[serde(default)]
+    pub abbr: Option<String>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlossaryEntry {
+    pub abbr: String,
+    pub expansion: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeclaredStatus {
+    InForce,
+    Expired,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Signer {
+    pub name: String,
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// A reference in `implements`/`supersedes`: a number, with a date where the
+/// number recurs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RefSpec {
+    Number(String),
+    Dated(DatedRef),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatedRef {
+    pub number: String,
+    pub date: String,
+}
+
+/// The front matter exactly as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrontMatter {
+    pub number: String,
+    pub kind: String,
+    pub issuer: String,
+    pub date: String,
+    #[serde(default)]
+    pub place: Option<String>,
+    pub subject: String,
+    #[serde(default)]
+    pub recipients: Vec<String>,
+    #[serde(default)]
+    pub topics: Vec<String>,
+    #[serde(default)]
+    pub implements: Vec<RefSpec>,
+    #[serde(default)]
+    pub supersedes: Vec<RefSpec>,
+    #[serde(default)]
+    pub signer: Option<Signer>,
+    #[serde(default)]
+    pub status: Option<DeclaredStatus>,
+    #[serde(default)]
+    pub draft: bool,
+    #[serde(default)]
+    pub slug: Option<String>,
+}
+
+/// A heading of a directive body.
+#[derive(Debug, Clone, Serialize)]
+pub struct Section {
+    pub level: u8,
+    pub id: String,
+    pub title: String,
+    /// Bodies this section is addressed to (`{recipients=a,b}`), with where
+    /// each slug was written.
+    #[serde(skip)]
+    pub recipients: Vec<(String, Loc)>,
+    pub line: usize,
+}
+
+/// A document number written in body text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mention {
+    /// Normalized number ("369-CV/BTGTU").
+    pub number: String,
+    pub date: Option<NaiveDate>,
+    pub loc: Loc,
+}
+
+/// A reference after validation: a normalized number and an optional date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub number: String,
+    pub date: Option<NaiveDate>,
+    pub loc: Loc,
+}
+
+/// One directive, validated: every slug it names exists.
+#[derive(Debug, Clone)]
+pub struct Directive {
+    /// Source path relative to the site root, for messages.
+    pub file: String,
+    pub number: String,
+    pub kind: String,
+    pub issuer: String,
+    pub date: NaiveDate,
+    pub place: Option<String>,
+    pub subject: String,
+    pub recipients: Vec<String>,
+    pub topics: Vec<String>,
+    pub implements: Vec<Reference>,
+    pub supersedes: Vec<Reference>,
+    pub signer: Option<Signer>,
+    pub declared_status: Option<DeclaredStatus>,
+    pub draft: bool,
+    /// The address's last part.
+    pub slug: String,
+    pub body: String,
+    /// Line of the file where `body` starts.
+    pub body_line: usize,
+    pub sections: Vec<Section>,
+    pub mentions: Vec<Mention>,
+}
+
+impl Directive {
+    pub fn year(&self) -> i32 {
+        use chrono::Datelike;
+        self.date.year()
+    }
+
+    /// Root-relative address of the directive's page, without leading slash.
+    pub fn url(&self) -> String {
+        format!("van-ban/{}/{}/", self.year(), self.slug)
+    }
+}

@@ -1,0 +1,185 @@
+//! The parse stage: decoded sources → typed registries and directive drafts.
+//! Nothing here checks one file against another; that is `validate`'s job.
+
+pub mod body;
+pub mod number;
+pub mod yaml;
+
+use crate::config::SiteConfig;
+use crate::diagnostics::{Diagnostic, Diagnostics, Loc};
+use crate::load::{SourceFile, Sources};
+use crate::model::{FrontMatter, GlossaryEntry, Organization, Topic};
+use rayon::prelude::*;
+use yaml::YamlDoc;
+
+/// A registry file's entries with the file they came from.
+pub struct Registry<T> {
+    pub file: String,
+    pub text: String,
+    pub entries: Vec<T>,
+}
+
+impl<T> Registry<T> {
+    fn empty() -> Self {
+        Registry {
+            file: String::new(),
+            text: String::new(),
+            entries: Vec::new(),
+        }
+    }
+
+    pub fn doc(&self) -> YamlDoc<'_> {
+        YamlDoc {
+            file: &self.file,
+            text: &self.text,
+            first_line: 1,
+        }
+    }
+}
+
+/// A directive file split and deserialized, not yet checked.
+pub struct DirectiveDraft {
+    pub file: String,
+    pub front: FrontMatter,
+    pub yaml: String,
+    pub yaml_line: usize,
+    pub body: String,
+    pub body_line: usize,
+    pub scan: body::BodyScan,
+}
+
+impl DirectiveDraft {
+    pub fn doc(&self) -> YamlDoc<'_> {
+        YamlDoc {
+            file: &self.file,
+            text: &self.yaml,
+            first_line: self.yaml_line,
+        }
+    }
+}
+
+pub struct Parsed {
+    pub config: Option<SiteConfig>,
+    pub site_file: Option<SourceFile>,
+    pub organizations: Registry<Organization>,
+    pub topics: Registry<Topic>,
+    pub glossary: Registry<GlossaryEntry>,
+    pub drafts: Vec<DirectiveDraft>,
+}
+
+pub fn parse(sources: &Sources, diags: &mut Diagnostics) -> Parsed {
+    let config = sources.site.as_ref().and_then(|f| {
+        let doc = YamlDoc {
+            file: &f.path,
+            text: &f.text,
+            first_line: 1,
+        };
+        doc.parse::<SiteConfig>().map_err(|d| diags.push(d)).ok()
+    });
+    let results: Vec<Result<DirectiveDraft, Diagnostic>> =
+        sources.directives.par_iter().map(parse_directive).collect();
+    let mut drafts = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Ok(d) => drafts.push(d),
+            Err(e) => diags.push(e),
+        }
+    }
+    Parsed {
+        config,
+        site_file: sources.site.clone(),
+        organizations: registry(sources.organizations.as_ref(), diags),
+        topics: registry(sources.topics.as_ref(), diags),
+        glossary: registry(sources.glossary.as_ref(), diags),
+        drafts,
+    }
+}
+
+fn registry<T: serde::de::DeserializeOwned>(
+    file: Option<&SourceFile>,
+    diags: &mut Diagnostics,
+) -> Registry<T> {
+    let Some(file) = file else {
+        return Registry::empty();
+    };
+    let mut reg = Registry {
+        file: file.path.clone(),
+        text: file.text.clone(),
+        entries: Vec::new(),
+    };
+    if file.text.trim().is_empty() {
+        return reg;
+    }
+    match reg.doc().parse::<Vec<T>>() {
+        Ok(entries) => reg.entries = entries,
+        Err(d) => diags.push(d),
+    }
+    reg
+}
+
+/// Splits front matter from body and deserializes it.
+pub fn parse_directive(file: &SourceFile) -> Result<DirectiveDraft, Diagnostic> {
+    let err =
+        |line, code, msg: &str| Err(Diagnostic::error(&file.path, Loc::new(line, 1), code, msg));
+    let text = &file.text;
+    if text.trim().is_empty() {
+        return err(
+            1,
+            "empty-file",
+            "the file is empty; a directive starts with front matter between `---` lines",
+        );
+    }
+    let mut lines = text.split_inclusive('\n');
+    let first = lines.next().unwrap_or("");
+    if first.trim_end() != "---" {
+        return err(
+            1,
+            "no-front-matter",
+            "a directive starts with a line `---` that opens its front matter",
+        );
+    }
+    let yaml_start = first.len();
+    let mut offset = yaml_start;
+    let mut line_no = 1;
+    let mut close = None;
+    for line in lines {
+        line_no += 1;
+        if line.trim_end() == "---" {
+            close = Some((offset, offset + line.len(), line_no));
+            break;
+        }
+        offset += line.len();
+    }
+    let Some((yaml_end, body_start, close_line)) = close else {
+        return err(
+            1,
+            "unclosed-front-matter",
+            "the front matter opened here is never closed by a line `---`",
+        );
+    };
+    let yaml = &text[yaml_start..yaml_end];
+    if yaml.trim().is_empty() {
+        return err(
+            1,
+            "empty-front-matter",
+            "the front matter is empty; it needs number, kind, issuer, date and subject",
+        );
+    }
+    let doc = YamlDoc {
+        file: &file.path,
+        text: yaml,
+        first_line: 2,
+    };
+    let front: FrontMatter = doc.parse()?;
+    let body = &text[body_start..];
+    let body_line = close_line + 1;
+    Ok(DirectiveDraft {
+        file: file.path.clone(),
+        front,
+        yaml: yaml.to_string(),
+        yaml_line: 2,
+        body: body.to_string(),
+        body_line,
+        scan: body::scan(body, body_line),
+    })
+}

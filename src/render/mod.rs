@@ -1,0 +1,158 @@
+//! The render stage: the site graph and the theme → every output file as
+//! bytes. Rendering never touches the file system; pages are rendered in
+//! parallel and returned sorted by path.
+
+pub mod dates;
+mod graph;
+pub mod markdown;
+mod views;
+
+use crate::load::Theme;
+use crate::resolve::SiteGraph;
+use rayon::prelude::*;
+use serde::Serialize;
+use tera::{Context, Tera};
+
+/// One output file, path relative to the output folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+pub struct RenderOptions {
+    /// Absolute base URL for feeds, the sitemap and canonical links.
+    pub base_url: String,
+    /// A script to add before `</body>` (serve mode's live reload); empty in
+    /// `build`.
+    pub inject: String,
+}
+
+/// A template error, named by template.
+#[derive(Debug)]
+pub struct RenderError(pub String);
+
+impl std::fmt::Display for RenderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+pub fn compile_templates(theme: &Theme) -> Result<Tera, RenderError> {
+    let mut tera = Tera::new();
+    tera.add_raw_templates(
+        theme
+            .templates
+            .iter()
+            .map(|(n, s)| (n.as_str(), s.as_str())),
+    )
+    .map_err(|e| RenderError(format!("theme templates: {}", error_chain(&e))))?;
+    Ok(tera)
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        cur = s.source();
+    }
+    msg
+}
+
+/// A page to render: its address, its template and its data.
+pub(crate) struct PageJob {
+    /// Root-relative address ("van-ban/2024/x/"), or a file name ("404.html").
+    pub url: String,
+    pub template: &'static str,
+    pub title: String,
+    pub section: &'static str,
+    pub kind: views::PageKind,
+}
+
+#[derive(Serialize)]
+struct Base<'a> {
+    root: String,
+    url: &'a str,
+    canonical: String,
+    title: &'a str,
+    section: &'a str,
+    site: &'a views::SiteView,
+}
+
+pub fn render(
+    graph: &SiteGraph,
+    theme: &Theme,
+    tera: &Tera,
+    opts: &RenderOptions,
+) -> Result<Vec<Page>, RenderError> {
+    let site = views::SiteView::new(graph, &opts.base_url);
+    let jobs = views::jobs(graph);
+    let mut pages: Vec<Page> = jobs
+        .par_iter()
+        .map(|job| render_job(graph, job, &site, tera, opts))
+        .collect::<Result<_, _>>()?;
+    for (path, bytes) in &theme.static_files {
+        pages.push(Page {
+            path: format!("assets/{path}"),
+            bytes: bytes.clone(),
+        });
+    }
+    pages.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(pages)
+}
+
+fn render_job(
+    graph: &SiteGraph,
+    job: &PageJob,
+    site: &views::SiteView,
+    tera: &Tera,
+    opts: &RenderOptions,
+) -> Result<Page, RenderError> {
+    let is_file = !job.url.is_empty() && !job.url.ends_with('/');
+    let root = if job.template == "404.html" {
+        // Served at any address: links must not depend on where.
+        site.base_path.clone()
+    } else {
+        "../".repeat(job.url.matches('/').count())
+    };
+    let base = Base {
+        root,
+        url: &job.url,
+        canonical: format!("{}{}", site.base_url, job.url),
+        title: &job.title,
+        section: job.section,
+        site,
+    };
+    let mut ctx = Context::from_serialize(&base).map_err(|e| RenderError(error_chain(&e)))?;
+    let data = views::page_data(graph, site, &base.root, &job.kind);
+    if let serde_json::Value::Object(map) = data {
+        for (k, v) in map {
+            ctx.insert(k, &v);
+        }
+    }
+    let mut html = tera.render(job.template, &ctx).map_err(|e| {
+        RenderError(format!(
+            "template {} for {}: {}",
+            job.template,
+            job.url,
+            error_chain(&e)
+        ))
+    })?;
+    if !opts.inject.is_empty() && job.template.ends_with(".html") {
+        match html.rfind("</body>") {
+            Some(i) => html.insert_str(i, &opts.inject),
+            None => html.push_str(&opts.inject),
+        }
+    }
+    let path = if is_file {
+        job.url.clone()
+    } else {
+        format!("{}index.html", job.url)
+    };
+    Ok(Page {
+        path,
+        bytes: html.into_bytes(),
+    })
+}

@@ -1,0 +1,559 @@
+//! What templates see: small serializable views of the site graph. Lists get
+//! summaries, never bodies. Every address is root-relative without a leading
+//! slash; templates prefix it with `root`.
+
+use super::PageJob;
+use super::dates;
+use super::markdown::{BodyContext, Glossary, render_body};
+use crate::config::System;
+use crate::model::{Directive, Organization};
+use crate::resolve::{Addressed, Id, SiteGraph, Status, Target};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Site-wide values, computed once per build.
+#[derive(Serialize)]
+pub struct SiteView {
+    pub title: String,
+    pub description: Option<String>,
+    pub language: String,
+    pub base_url: String,
+    /// The path part of the base URL ("/vanban/"), for the 404 page.
+    pub base_path: String,
+    #[serde(skip)]
+    glossary: Glossary,
+}
+
+impl SiteView {
+    pub fn new(graph: &SiteGraph, base_url: &str) -> Self {
+        let cfg = &graph.validated.config;
+        let base_url = if base_url.is_empty() {
+            cfg.base_url_normalized()
+        } else {
+            format!("{}/", base_url.trim_end_matches('/'))
+        };
+        let base_path = base_url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()))
+            .unwrap_or_else(|| "/".to_string());
+        SiteView {
+            title: cfg.title.clone(),
+            description: cfg.description.clone(),
+            language: cfg.language.clone(),
+            base_url,
+            base_path,
+            glossary: Glossary::new(&graph.validated.glossary),
+        }
+    }
+}
+
+/// Which page, for [`page_data`].
+pub enum PageKind {
+    Home,
+    Directive(Id),
+    Recipient(String),
+    Recipients,
+    Topic(String),
+    Topics,
+    Issuer(String),
+    Issuers,
+    Year(i32),
+    Years,
+    NotFound,
+    Feed,
+    Sitemap,
+}
+
+pub fn recipient_url(slug: &str) -> String {
+    format!("noi-nhan/{slug}/")
+}
+pub fn topic_url(slug: &str) -> String {
+    format!("chu-de/{slug}/")
+}
+pub fn issuer_url(slug: &str) -> String {
+    format!("co-quan/{slug}/")
+}
+pub fn year_url(year: i32) -> String {
+    format!("van-ban/{year}/")
+}
+
+/// Every page of the site, in a fixed order.
+pub(crate) fn jobs(graph: &SiteGraph) -> Vec<PageJob> {
+    let v = &graph.validated;
+    let job = |url: String, template, title: String, section, kind| PageJob {
+        url,
+        template,
+        title,
+        section,
+        kind,
+    };
+    let mut jobs = vec![
+        job(
+            String::new(),
+            "index.html",
+            v.config.title.clone(),
+            "home",
+            PageKind::Home,
+        ),
+        job(
+            "404.html".into(),
+            "404.html",
+            "Không tìm thấy trang".into(),
+            "",
+            PageKind::NotFound,
+        ),
+        job(
+            "feed.xml".into(),
+            "feed.xml",
+            v.config.title.clone(),
+            "",
+            PageKind::Feed,
+        ),
+        job(
+            "sitemap.xml".into(),
+            "sitemap.xml",
+            String::new(),
+            "",
+            PageKind::Sitemap,
+        ),
+        job(
+            "noi-nhan/".into(),
+            "recipients.html",
+            "Nơi nhận".into(),
+            "recipients",
+            PageKind::Recipients,
+        ),
+        job(
+            "chu-de/".into(),
+            "topics.html",
+            "Chủ đề".into(),
+            "topics",
+            PageKind::Topics,
+        ),
+        job(
+            "co-quan/".into(),
+            "issuers.html",
+            "Cơ quan ban hành".into(),
+            "issuers",
+            PageKind::Issuers,
+        ),
+        job(
+            "van-ban/".into(),
+            "years.html",
+            "Văn bản theo năm".into(),
+            "years",
+            PageKind::Years,
+        ),
+    ];
+    for &id in &graph.order {
+        let d = graph.directive(id);
+        jobs.push(job(
+            d.url(),
+            "directive.html",
+            format!("{} — {}", d.number, d.subject),
+            "years",
+            PageKind::Directive(id),
+        ));
+    }
+    for org in v.organizations.values() {
+        jobs.push(job(
+            recipient_url(&org.slug),
+            "recipient.html",
+            org.name.clone(),
+            "recipients",
+            PageKind::Recipient(org.slug.clone()),
+        ));
+        jobs.push(job(
+            issuer_url(&org.slug),
+            "issuer.html",
+            org.name.clone(),
+            "issuers",
+            PageKind::Issuer(org.slug.clone()),
+        ));
+    }
+    for t in v.topics.values() {
+        jobs.push(job(
+            topic_url(&t.slug),
+            "topic.html",
+            t.name.clone(),
+            "topics",
+            PageKind::Topic(t.slug.clone()),
+        ));
+    }
+    for &year in graph.by_year.keys() {
+        jobs.push(job(
+            year_url(year),
+            "year.html",
+            format!("Văn bản năm {year}"),
+            "years",
+            PageKind::Year(year),
+        ));
+    }
+    jobs
+}
+
+#[derive(Serialize, Clone)]
+struct Link {
+    name: String,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    url: String,
+    number: String,
+    kind: String,
+    kind_slug: String,
+    date: String,
+    date_iso: String,
+    year: i32,
+    subject: String,
+    issuer: Link,
+    status: Status,
+    status_label: &'static str,
+    draft: bool,
+}
+
+fn org_name<'a>(graph: &'a SiteGraph, slug: &'a str) -> &'a str {
+    graph
+        .validated
+        .organizations
+        .get(slug)
+        .map_or(slug, |o| o.name.as_str())
+}
+
+fn summary(graph: &SiteGraph, id: Id) -> Summary {
+    let d = graph.directive(id);
+    let kind = graph
+        .validated
+        .config
+        .kind(&d.kind)
+        .map_or(d.kind.clone(), |k| k.name.clone());
+    let status = graph.status[id];
+    Summary {
+        url: d.url(),
+        number: d.number.clone(),
+        kind,
+        kind_slug: d.kind.clone(),
+        date: dates::short(d.date),
+        date_iso: d.date.format("%Y-%m-%d").to_string(),
+        year: d.year(),
+        subject: d.subject.clone(),
+        issuer: Link {
+            name: org_name(graph, &d.issuer).to_string(),
+            url: issuer_url(&d.issuer),
+        },
+        status,
+        status_label: status.label(),
+        draft: d.draft,
+    }
+}
+
+/// Items grouped by year, newest year first; items keep their order.
+fn by_year<T: Serialize>(items: Vec<(i32, T)>) -> Vec<Value> {
+    let mut groups: Vec<(i32, Vec<T>)> = Vec::new();
+    for (year, item) in items {
+        match groups.last_mut() {
+            Some((y, v)) if *y == year => v.push(item),
+            _ => groups.push((year, vec![item])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(year, items)| json!({ "year": year, "items": items }))
+        .collect()
+}
+
+fn summaries_by_year(graph: &SiteGraph, ids: &[Id]) -> Vec<Value> {
+    by_year(
+        ids.iter()
+            .map(|&id| (graph.directive(id).year(), summary(graph, id)))
+            .collect(),
+    )
+}
+
+pub(crate) fn page_data(graph: &SiteGraph, site: &SiteView, root: &str, kind: &PageKind) -> Value {
+    let v = &graph.validated;
+    match kind {
+        PageKind::Home => json!({
+            "latest": graph.order.iter().take(20).map(|&id| summary(graph, id)).collect::<Vec<_>>(),
+            "topics": topic_counts(graph),
+            "issuers": org_counts(graph, &graph.by_issuer.iter().map(|(k, v)| (k, v.len())).collect()),
+            "years": year_counts(graph),
+            "total": graph.order.len(),
+        }),
+        PageKind::Directive(id) => directive_data(graph, site, root, *id),
+        PageKind::Recipient(slug) => recipient_data(graph, slug),
+        PageKind::Recipients => {
+            let counts = graph
+                .by_recipient
+                .iter()
+                .map(|(k, v)| (k, v.len()))
+                .collect();
+            json!({ "organizations": org_counts(graph, &counts) })
+        }
+        PageKind::Topic(slug) => {
+            let t = &v.topics[slug];
+            let ids = graph.by_topic.get(slug).map_or(&[][..], Vec::as_slice);
+            json!({ "topic": t, "count": ids.len(), "years": summaries_by_year(graph, ids) })
+        }
+        PageKind::Topics => json!({ "topics": topic_counts(graph) }),
+        PageKind::Issuer(slug) => {
+            let ids = graph.by_issuer.get(slug).map_or(&[][..], Vec::as_slice);
+            json!({ "org": org_view(graph, slug), "count": ids.len(), "years": summaries_by_year(graph, ids) })
+        }
+        PageKind::Issuers => {
+            let counts = graph.by_issuer.iter().map(|(k, v)| (k, v.len())).collect();
+            json!({ "organizations": org_counts(graph, &counts) })
+        }
+        PageKind::Year(year) => {
+            let ids = graph.by_year.get(year).map_or(&[][..], Vec::as_slice);
+            json!({ "year": year, "count": ids.len(), "items": ids.iter().map(|&id| summary(graph, id)).collect::<Vec<_>>() })
+        }
+        PageKind::Years => json!({ "years": year_counts(graph), "total": graph.order.len() }),
+        PageKind::NotFound => json!({}),
+        PageKind::Feed => json!({
+            "entries": graph.order.iter().take(50).map(|&id| summary(graph, id)).collect::<Vec<_>>(),
+            "updated": graph.order.first().map(|&id| graph.directive(id).date.format("%Y-%m-%d").to_string()),
+        }),
+        PageKind::Sitemap => json!({ "urls": sitemap_urls(graph) }),
+    }
+}
+
+fn topic_counts(graph: &SiteGraph) -> Vec<Value> {
+    graph
+        .validated
+        .topics
+        .values()
+        .map(|t| {
+            let count = graph.by_topic.get(&t.slug).map_or(0, Vec::len);
+            json!({ "name": t.name, "abbr": t.abbr, "url": topic_url(&t.slug), "count": count })
+        })
+        .collect()
+}
+
+/// Organizations by name (Vietnamese-aware enough: folded, then exact).
+fn org_counts(graph: &SiteGraph, counts: &BTreeMap<&String, usize>) -> Vec<Value> {
+    let mut orgs: Vec<&Organization> = graph.validated.organizations.values().collect();
+    orgs.sort_by_cached_key(|o| (crate::text::fold(&o.name), o.name.clone(), o.slug.clone()));
+    orgs.iter()
+        .map(|o| {
+            let count = counts.get(&o.slug).copied().unwrap_or(0);
+            json!({
+                "name": o.name, "slug": o.slug, "count": count, "group": !o.members.is_empty(),
+                "recipient_url": recipient_url(&o.slug), "issuer_url": issuer_url(&o.slug),
+            })
+        })
+        .collect()
+}
+
+fn year_counts(graph: &SiteGraph) -> Vec<Value> {
+    graph
+        .by_year
+        .iter()
+        .rev()
+        .map(|(y, ids)| json!({ "year": y, "url": year_url(*y), "count": ids.len() }))
+        .collect()
+}
+
+fn org_view(graph: &SiteGraph, slug: &str) -> Value {
+    let orgs = &graph.validated.organizations;
+    let Some(o) = orgs.get(slug) else {
+        return json!({ "name": slug, "slug": slug });
+    };
+    let link = |s: &String| Link {
+        name: org_name(graph, s).to_string(),
+        url: recipient_url(s),
+    };
+    json!({
+        "name": o.name,
+        "slug": o.slug,
+        "short": o.short,
+        "aliases": o.aliases,
+        "parent": o.parent.as_ref().map(|p| Link { name: org_name(graph, p).to_string(), url: issuer_url(p) }),
+        "members": o.members.iter().map(link).collect::<Vec<_>>(),
+        "groups": graph.groups_of.get(slug).map(|g| g.iter().map(link).collect::<Vec<_>>()).unwrap_or_default(),
+        "recipient_url": recipient_url(slug),
+        "issuer_url": issuer_url(slug),
+        "issued": graph.by_issuer.get(slug).map_or(0, Vec::len),
+        "received": graph.by_recipient.get(slug).map_or(0, Vec::len),
+    })
+}
+
+fn recipient_data(graph: &SiteGraph, slug: &str) -> Value {
+    let entries = graph.by_recipient.get(slug).map_or(&[][..], Vec::as_slice);
+    let items = entries
+        .iter()
+        .map(|a: &Addressed| {
+            let d = graph.directive(a.id);
+            let sections: Vec<Value> = a
+                .sections
+                .iter()
+                .filter_map(|&i| d.sections.get(i))
+                .map(|s| json!({ "id": s.id, "title": s.title, "url": format!("{}#{}", d.url(), s.id) }))
+                .collect();
+            let item = json!({
+                "d": summary(graph, a.id),
+                "in_header": a.in_header,
+                "via": a.via.as_ref().map(|g| Link { name: org_name(graph, g).to_string(), url: recipient_url(g) }),
+                "sections": sections,
+            });
+            (d.year(), item)
+        })
+        .collect();
+    json!({ "org": org_view(graph, slug), "count": entries.len(), "years": by_year(items) })
+}
+
+#[derive(Serialize)]
+struct RefView {
+    number: String,
+    date: Option<String>,
+    url: Option<String>,
+    subject: Option<String>,
+    ambiguous: bool,
+}
+
+fn ref_views(graph: &SiteGraph, refs: &[(crate::model::Reference, Target)]) -> Vec<RefView> {
+    refs.iter()
+        .map(|(r, t)| {
+            let found = match t {
+                Target::Found(id) => Some(graph.directive(*id)),
+                _ => None,
+            };
+            RefView {
+                number: r.number.clone(),
+                date: r.date.or(found.map(|d| d.date)).map(dates::short),
+                url: found.map(Directive::url),
+                subject: found.map(|d| d.subject.clone()),
+                ambiguous: matches!(t, Target::Ambiguous(_)),
+            }
+        })
+        .collect()
+}
+
+fn directive_data(graph: &SiteGraph, site: &SiteView, root: &str, id: Id) -> Value {
+    let v = &graph.validated;
+    let d = graph.directive(id);
+    let cfg = &v.config;
+    let kind = cfg.kind(&d.kind);
+    let issuer = v.organizations.get(&d.issuer);
+    let system = system_of(&v.organizations, &d.issuer).unwrap_or(cfg.system);
+    let parent = issuer
+        .and_then(|o| o.parent.as_ref())
+        .map(|p| org_name(graph, p).to_uppercase());
+    let place = d.place.clone().or_else(|| cfg.place.clone());
+    let place_date = match &place {
+        Some(p) => format!("{p}, {}", dates::long(d.date)),
+        None => capitalize(&dates::long(d.date)),
+    };
+    let links = graph.mention_links[id]
+        .iter()
+        .map(|((key, date), &target)| ((key.clone(), *date), graph.directive(target).url()))
+        .collect();
+    let body_html = render_body(
+        d,
+        &BodyContext {
+            root,
+            links,
+            glossary: &site.glossary,
+        },
+    );
+    let recipients: Vec<Link> = d
+        .recipients
+        .iter()
+        .map(|r| Link {
+            name: org_name(graph, r).to_string(),
+            url: recipient_url(r),
+        })
+        .collect();
+    let sections: Vec<Value> = d
+        .sections
+        .iter()
+        .map(|s| {
+            let to: Vec<Link> = s
+                .recipients
+                .iter()
+                .map(|(r, _)| Link {
+                    name: org_name(graph, r).to_string(),
+                    url: recipient_url(r),
+                })
+                .collect();
+            json!({ "id": s.id, "title": s.title, "level": s.level, "recipients": to })
+        })
+        .collect();
+    let list = |ids: &[Id]| ids.iter().map(|&i| summary(graph, i)).collect::<Vec<_>>();
+    let implements = ref_views(graph, &graph.implements[id]);
+    let implemented_by = list(&graph.implemented_by[id]);
+    json!({
+        "d": summary(graph, id),
+        "header": {
+            "parent": parent,
+            "issuer": issuer.map_or(d.issuer.to_uppercase(), |o| o.name.to_uppercase()),
+            "motto": cfg.motto(system),
+            "system": if system == System::State { "state" } else { "party" },
+            "number": d.number,
+            "place_date": place_date,
+            "letter": kind.is_some_and(|k| k.letter),
+            "kind_title": kind.map_or(String::new(), |k| k.name.to_uppercase()),
+        },
+        "recipients": recipients,
+        "body_html": body_html,
+        "signer": d.signer,
+        "topics": d.topics.iter().map(|t| Link {
+            name: v.topics.get(t).map_or(t.clone(), |t| t.name.clone()),
+            url: topic_url(t),
+        }).collect::<Vec<_>>(),
+        "sections": sections,
+        "relations": {
+            "implements": implements,
+            "implemented_by": implemented_by,
+            "cited_by": list(&graph.cited_by[id]),
+            "supersedes": ref_views(graph, &graph.supersedes[id]),
+            "superseded_by": list(&graph.superseded_by[id]),
+        },
+        "graph_svg": super::graph::svg(graph, id, root),
+    })
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or(String::new(), |f| {
+        f.to_uppercase().collect::<String>() + c.as_str()
+    })
+}
+
+/// The system (party or state) an organization belongs to: its own, or the
+/// nearest ancestor's.
+fn system_of(orgs: &BTreeMap<String, Organization>, slug: &str) -> Option<System> {
+    let mut cur = orgs.get(slug);
+    for _ in 0..orgs.len() {
+        let o = cur?;
+        if let Some(s) = o.system {
+            return Some(s);
+        }
+        cur = o.parent.as_ref().and_then(|p| orgs.get(p));
+    }
+    None
+}
+
+fn sitemap_urls(graph: &SiteGraph) -> Vec<String> {
+    let v = &graph.validated;
+    let mut urls = vec![
+        String::new(),
+        "noi-nhan/".into(),
+        "chu-de/".into(),
+        "co-quan/".into(),
+        "van-ban/".into(),
+    ];
+    urls.extend(graph.order.iter().map(|&id| graph.directive(id).url()));
+    urls.extend(
+        v.organizations
+            .keys()
+            .flat_map(|s| [recipient_url(s), issuer_url(s)]),
+    );
+    urls.extend(v.topics.keys().map(|s| topic_url(s)));
+    urls.extend(graph.by_year.keys().map(|&y| year_url(y)));
+    urls.sort();
+    urls
+}

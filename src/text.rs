@@ -1,0 +1,82 @@
+//! Small text helpers shared by every stage: Unicode normalization and the
+//! folding of Vietnamese into lowercase ASCII for addresses and ids.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Canonical composition (NFC): text may arrive in NFC or NFD.
+pub fn nfc(s: &str) -> String {
+    if unicode_normalization::is_nfc_quick(s.chars()) == unicode_normalization::IsNormalized::Yes {
+        s.to_string()
+    } else {
+        s.nfc().collect()
+    }
+}
+
+/// Lowercase ASCII without diacritics: "Đại hội" → "dai hoi".
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            'đ' | 'Đ' => out.push('d'),
+            c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
+            c => {
+                for d in c.to_string().nfd() {
+                    if d.is_ascii() {
+                        out.push(d.to_ascii_lowercase());
+                    } else if !is_combining_mark(d) {
+                        out.push_str(&deunicode::deunicode_char(d).unwrap_or("").to_lowercase());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn is_combining_mark(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F)
+}
+
+/// An address part: folded, with every run of other characters turned into
+/// one hyphen. "1383-CV/BTGTU" → "1383-cv-btgtu".
+pub fn slugify(s: &str) -> String {
+    let folded = fold(s);
+    let mut out = String::with_capacity(folded.len());
+    for c in folded.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+/// Whether `s` is already a valid slug: lowercase ASCII letters, digits and
+/// single inner hyphens.
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty() && slugify(s) == s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_vietnamese() {
+        assert_eq!(fold("Đại hội XIV"), "dai hoi xiv");
+        assert_eq!(fold("hoá"), "hoa");
+        assert_eq!(slugify("1383-CV/BTGTU"), "1383-cv-btgtu");
+        assert_eq!(slugify("749/QĐ-TTg"), "749-qd-ttg");
+        assert_eq!(slugify("  Hội Nhà báo tỉnh! "), "hoi-nha-bao-tinh");
+    }
+
+    #[test]
+    fn composes_nfd() {
+        let nfd = "ho\u{0061}\u{0301}"; // "hoá" decomposed
+        assert_eq!(nfc(nfd), "hoá");
+    }
+}

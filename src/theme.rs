@@ -1,0 +1,83 @@
+//! The default theme, built into the binary so that a folder holding only
+//! `content/` builds. `themes/default/` on disk, when present, takes its place.
+//! A test keeps this list equal to the files of `themes/default/`.
+
+/// Path below the theme folder → bytes.
+pub const DEFAULT_THEME: &[(&str, &[u8])] = &[
+    (
+        "static/style.css",
+        include_bytes!("../themes/default/static/style.css"),
+    ),
+    (
+        "templates/404.html",
+        include_bytes!("../themes/default/templates/404.html"),
+    ),
+    (
+        "templates/base.html",
+        include_bytes!("../themes/default/templates/base.html"),
+    ),
+    (
+        "templates/directive.html",
+        include_bytes!("../themes/default/templates/directive.html"),
+    ),
+    (
+        "templates/feed.xml",
+        include_bytes!("../themes/default/templates/feed.xml"),
+    ),
+    (
+        "templates/index.html",
+        include_bytes!("../themes/default/templates/index.html"),
+    ),
+    (
+        "templates/issuer.html",
+        include_bytes!("../themes/default/templates/issuer.html"),
+    ),
+    (
+        "templates/issuers.html",
+        include_bytes!("../themes/default/templates/issuers.html"),
+    ),
+    (
+        "templates/partials/item.html",
+        include_bytes!("../themes/default/templates/partials/item.html"),
+    ),
+    (
+        "templates/partials/list.html",
+        include_bytes!("../themes/default/templates/partials/list.html"),
+    ),
+    (
+        "templates/partials/relations.html",
+        include_bytes!("../themes/default/templates/partials/relations.html"),
+    ),
+    (
+        "templates/partials/years.html",
+        include_bytes!("../themes/default/templates/partials/years.html"),
+    ),
+    (
+        "templates/recipient.html",
+        include_bytes!("../themes/default/templates/recipient.html"),
+    ),
+    (
+        "templates/recipients.html",
+        include_bytes!("../themes/default/templates/recipients.html"),
+    ),
+    (
+        "templates/sitemap.xml",
+        include_bytes!("../themes/default/templates/sitemap.xml"),
+    ),
+    (
+        "templates/topic.html",
+        include_bytes!("../themes/default/templates/topic.html"),
+    ),
+    (
+        "templates/topics.html",
+        include_bytes!("../themes/default/templates/topics.html"),
+    ),
+    (
+        "templates/year.html",
+        include_bytes!("../themes/default/templates/year.html"),
+    ),
+    (
+        "templates/years.html",
+        include_bytes!("../themes/default/templates/years.html"),
+    ),
+];
