@@ -15,6 +15,7 @@ pub mod output;
 pub mod parse;
 pub mod render;
 pub mod resolve;
+pub mod search;
 pub mod text;
 pub mod theme;
 pub mod validate;
@@ -43,6 +44,8 @@ pub struct BuildReport {
     pub written: usize,
     pub unchanged: usize,
     pub elapsed: Duration,
+    /// Time spent building the search index (part of `elapsed`).
+    pub search_elapsed: Duration,
 }
 
 /// Why a build wrote nothing.
@@ -85,8 +88,12 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
         base_url: opts.base_url.clone().unwrap_or_default(),
         inject: opts.inject.clone(),
     };
-    let pages = render::render(&graph, &theme, &tera, &render_opts)
+    let mut pages = render::render(&graph, &theme, &tera, &render_opts)
         .map_err(|e| fail("themes", "template", e.0))?;
+    let search_started = Instant::now();
+    pages.extend(search::index::build(&graph));
+    pages.sort_by(|a, b| a.path.cmp(&b.path));
+    let search_elapsed = search_started.elapsed();
     if opts.out == opts.root || opts.root.starts_with(&opts.out) {
         return Err(fail(
             "",
@@ -108,5 +115,6 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
         written: stats.written,
         unchanged: stats.unchanged,
         elapsed: started.elapsed(),
+        search_elapsed,
     })
 }

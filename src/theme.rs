@@ -9,6 +9,14 @@ pub const DEFAULT_THEME: &[(&str, &[u8])] = &[
         include_bytes!("../themes/default/static/style.css"),
     ),
     (
+        "static/search-core.js",
+        include_bytes!("../themes/default/static/search-core.js"),
+    ),
+    (
+        "static/search.js",
+        include_bytes!("../themes/default/static/search.js"),
+    ),
+    (
         "templates/404.html",
         include_bytes!("../themes/default/templates/404.html"),
     ),
@@ -59,6 +67,10 @@ pub const DEFAULT_THEME: &[(&str, &[u8])] = &[
     (
         "templates/recipients.html",
         include_bytes!("../themes/default/templates/recipients.html"),
+    ),
+    (
+        "templates/search.html",
+        include_bytes!("../themes/default/templates/search.html"),
     ),
     (
         "templates/sitemap.xml",

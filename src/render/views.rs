@@ -61,6 +61,7 @@ pub enum PageKind {
     Year(i32),
     Years,
     NotFound,
+    Search,
     Feed,
     Sitemap,
 }
@@ -137,6 +138,13 @@ pub(crate) fn jobs(graph: &SiteGraph) -> Vec<PageJob> {
             "Cơ quan ban hành".into(),
             "issuers",
             PageKind::Issuers,
+        ),
+        job(
+            "tim-kiem/".into(),
+            "search.html",
+            "Tìm kiếm".into(),
+            "search",
+            PageKind::Search,
         ),
         job(
             "van-ban/".into(),
@@ -312,7 +320,7 @@ pub(crate) fn page_data(graph: &SiteGraph, site: &SiteView, root: &str, kind: &P
             json!({ "year": year, "count": ids.len(), "items": ids.iter().map(|&id| summary(graph, id)).collect::<Vec<_>>() })
         }
         PageKind::Years => json!({ "years": year_counts(graph), "total": graph.order.len() }),
-        PageKind::NotFound => json!({}),
+        PageKind::NotFound | PageKind::Search => json!({}),
         PageKind::Feed => json!({
             "entries": graph.order.iter().take(50).map(|&id| summary(graph, id)).collect::<Vec<_>>(),
             "updated": graph.order.first().map(|&id| graph.directive(id).date.format("%Y-%m-%d").to_string()),

@@ -1,0 +1,663 @@
+//! The search index writer: the site graph → the files under `search/` that
+//! the client fetches piece by piece. The format is described in
+//! ARCHITECTURE.md ("Search index"); in short, every file is gzip (the
+//! client inflates it with `DecompressionStream`):
+//!
+//! - `search/meta.gz`: JSON with the document count, the shard count, year
+//!   ranges, facet values with their counts and the abbreviation groups.
+//! - `search/s/<shard>.gz`: one line per index key whose hash falls in the
+//!   shard: `key \t variant \t postings [\t variant \t postings ...]`, or
+//!   `key \t @name` when the key's postings are in `search/k/<name>.gz`.
+//! - `search/d/<doc>.gz`: one directive's address, number, date, subject and
+//!   plain text by section, for the result list and its snippets.
+//! - `search/facets.gz`: documents per kind, issuer, recipient and topic.
+//!
+//! Keys are folded tokens ("hoa") and folded adjacent pairs ("tham nhung");
+//! a token's variants are its normalized forms ("hóa", "hòa"), an empty
+//! variant meaning the key itself. Postings are `delta score` pairs: the
+//! document number's difference from the previous one in base 36, then one
+//! base-36 digit 1-z of BM25F score, entries joined by commas.
+//!
+//! Documents are numbered in the graph's order (newest first), so a year is
+//! a range of numbers. Work is split by document chunk across rayon's
+//! threads and merged in chunk order; every map is sorted before it is
+//! written, so the output does not depend on the number of threads.
+
+use super::{Token, fnv1a, tokenize};
+use crate::model::Directive;
+use crate::parse::body::markdown_options;
+use crate::render::{Page, dates};
+use crate::resolve::SiteGraph;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+use rayon::prelude::*;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+
+/// Field weights of BM25F: the number outweighs everything, then the
+/// subject, the topics, the headings and numbers cited; the body counts 1.
+pub const W_NUMBER: f32 = 30.0;
+pub const W_SUBJECT: f32 = 6.0;
+pub const W_TOPIC: f32 = 4.0;
+pub const W_HEADING: f32 = 3.0;
+pub const W_CITES: f32 = 3.0;
+pub const W_BODY: f32 = 1.0;
+const K1: f32 = 1.2;
+/// Mild length normalization: a long directive about the query keeps its
+/// rank over a short one that mentions it once.
+const B: f32 = 0.3;
+/// Scores are quantized to 1..=35, one base-36 digit.
+const MAX_SCORE: f32 = 35.0;
+/// Documents per parallel work item.
+const CHUNK: usize = 64;
+/// Postings longer than this (bytes of text) get a file of their own.
+const OWN_FILE: usize = 1500;
+/// Aim for about this many keys per shard.
+const KEYS_PER_SHARD: usize = 48;
+
+/// Equivalent phrases: an abbreviation and its expansion (glossary.yaml), a
+/// topic's name, abbreviation and aliases (topics.yaml). A text containing
+/// one form is indexed as if it contained the others too.
+pub struct Abbreviations {
+    /// Group → forms → normalized tokens.
+    groups: Vec<Vec<Vec<String>>>,
+    /// First token of a form → (group, form).
+    by_first: HashMap<String, Vec<(usize, usize)>>,
+}
+
+impl Abbreviations {
+    pub fn new(graph: &SiteGraph) -> Self {
+        let v = &graph.validated;
+        let mut raw: Vec<Vec<&str>> = v
+            .glossary
+            .iter()
+            .map(|g| vec![g.abbr.as_str(), g.expansion.as_str()])
+            .collect();
+        for t in v.topics.values() {
+            let mut forms = vec![t.name.as_str()];
+            forms.extend(t.abbr.as_deref());
+            forms.extend(t.aliases.iter().map(String::as_str));
+            raw.push(forms);
+        }
+        Self::from_forms(&raw)
+    }
+
+    pub fn from_forms(raw: &[Vec<&str>]) -> Self {
+        let mut groups: Vec<Vec<Vec<String>>> = Vec::new();
+        for forms in raw {
+            let mut g: Vec<Vec<String>> = forms
+                .iter()
+                .map(|f| super::normalized(f))
+                .filter(|t| !t.is_empty())
+                .collect();
+            g.dedup();
+            if g.len() > 1 {
+                groups.push(g);
+            }
+        }
+        let mut by_first: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        for (gi, g) in groups.iter().enumerate() {
+            for (fi, f) in g.iter().enumerate() {
+                by_first.entry(f[0].clone()).or_default().push((gi, fi));
+            }
+        }
+        Abbreviations { groups, by_first }
+    }
+
+    /// The forms to add for a text with these tokens: for every occurrence
+    /// of a form, every other form of its group.
+    pub fn expansions(&self, tokens: &[Token]) -> Vec<&[String]> {
+        let mut out = Vec::new();
+        for i in 0..tokens.len() {
+            let Some(cands) = self.by_first.get(&tokens[i].norm) else {
+                continue;
+            };
+            for &(gi, fi) in cands {
+                let form = &self.groups[gi][fi];
+                let end = i + form.len();
+                if end <= tokens.len() && tokens[i..end].iter().zip(form).all(|(t, f)| &t.norm == f)
+                {
+                    for (oi, other) in self.groups[gi].iter().enumerate() {
+                        if oi != fi {
+                            out.push(other.as_slice());
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Folded forms per group, for the client's highlighting.
+    fn folded_groups(&self) -> Vec<Vec<String>> {
+        self.groups
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|f| {
+                        f.iter()
+                            .map(|t| super::fold(t))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// The text of a directive by section: (anchor, title, text). The first
+/// section is the text before any heading, with an empty anchor.
+pub fn sections_text(d: &Directive) -> Vec<(String, String, String)> {
+    let mut out = vec![(String::new(), String::new(), String::new())];
+    let mut ids = d.sections.iter();
+    let mut in_heading = false;
+    for event in Parser::new_ext(&d.body, markdown_options()) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => {
+                let id = ids.next().map_or(String::new(), |s| s.id.clone());
+                out.push((id, String::new(), String::new()));
+                in_heading = true;
+            }
+            Event::End(TagEnd::Heading(_)) => in_heading = false,
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(last) = out.last_mut() {
+                    if in_heading {
+                        last.1.push_str(&t);
+                    } else {
+                        last.2.push_str(&t);
+                    }
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(last) = out.last_mut() {
+                    last.2.push(' ');
+                }
+            }
+            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::TableRow) => {
+                if let Some(last) = out.last_mut() {
+                    if !last.2.ends_with('\n') && !last.2.is_empty() {
+                        last.2.push('\n');
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for s in &mut out {
+        s.1 = s.1.trim().to_string();
+        s.2 = s.2.trim().to_string();
+    }
+    if out.len() > 1 && out[0].2.is_empty() {
+        out.remove(0);
+    }
+    out
+}
+
+/// Weighted term frequencies per (key, variant).
+type Terms = HashMap<(String, String), f32>;
+
+/// What one directive contributes: its terms and its doc-store entry.
+fn doc_terms(graph: &SiteGraph, id: usize, abbr: &Abbreviations) -> (Terms, Value) {
+    let d = graph.directive(id);
+    let v = &graph.validated;
+    let mut terms: Terms = HashMap::new();
+    let mut add = |text: &str, w: f32| {
+        let tokens = tokenize(text);
+        add_tokens(&mut terms, &tokens, w);
+        for form in abbr.expansions(&tokens) {
+            let toks: Vec<Token> = form
+                .iter()
+                .map(|n| Token {
+                    norm: n.clone(),
+                    fold: super::fold(n),
+                    start: 0,
+                    end: 0,
+                })
+                .collect();
+            add_tokens(&mut terms, &toks, w);
+        }
+    };
+    add(&d.number, W_NUMBER);
+    add(&d.subject, W_SUBJECT);
+    for t in &d.topics {
+        if let Some(t) = v.topics.get(t) {
+            add(&t.name, W_TOPIC);
+            if let Some(a) = &t.abbr {
+                add(a, W_TOPIC);
+            }
+            for a in &t.aliases {
+                add(a, W_TOPIC);
+            }
+        }
+    }
+    for m in &d.mentions {
+        add(&m.number, W_CITES);
+    }
+    let kind = v.config.kind(&d.kind).map_or(d.kind.as_str(), |k| &k.name);
+    let issuer = v
+        .organizations
+        .get(&d.issuer)
+        .map_or(d.issuer.as_str(), |o| &o.name);
+    add(kind, W_BODY);
+    add(issuer, W_BODY);
+    let sections = sections_text(d);
+    for (_, title, text) in &sections {
+        add(title, W_HEADING);
+        for para in text.split('\n') {
+            add(para, W_BODY);
+        }
+    }
+    let store = json!({
+        "u": d.url(),
+        "n": d.number,
+        "d": dates::short(d.date),
+        "s": d.subject,
+        "k": kind,
+        "i": issuer,
+        "x": sections.iter().map(|(a, t, x)| json!([a, t, x])).collect::<Vec<_>>(),
+    });
+    (terms, store)
+}
+
+fn add_tokens(terms: &mut Terms, tokens: &[Token], w: f32) {
+    for (i, t) in tokens.iter().enumerate() {
+        let variant = if t.norm == t.fold {
+            String::new()
+        } else {
+            t.norm.clone()
+        };
+        *terms.entry((t.fold.clone(), variant)).or_default() += w;
+        if let Some(next) = tokens.get(i + 1) {
+            let key = format!("{} {}", t.fold, next.fold);
+            *terms.entry((key, String::new())).or_default() += w;
+        }
+    }
+}
+
+/// Postings of one key: variant → (document, score), documents ascending.
+type Postings = BTreeMap<String, Vec<(u32, u8)>>;
+
+/// The quantized BM25F score of a weighted term frequency.
+pub fn score(wtf: f32, len: usize, avg_len: f32) -> u8 {
+    let norm = 1.0 - B + B * (len as f32) / avg_len.max(1.0);
+    let s = wtf * (K1 + 1.0) / (wtf + K1 * norm) / (K1 + 1.0);
+    (s * MAX_SCORE).round().clamp(1.0, MAX_SCORE) as u8
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::with_capacity(bytes.len() / 3), Compression::new(6));
+    // Writing to a Vec cannot fail.
+    let _ = enc.write_all(bytes);
+    enc.finish().unwrap_or_default()
+}
+
+fn b36(mut n: u32, out: &mut String) {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut buf = [0u8; 8];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = DIGITS[(n % 36) as usize];
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(buf[i..].iter().map(|&b| b as char));
+}
+
+fn encode_list(list: &[(u32, u8)], out: &mut String) {
+    let mut prev = 0u32;
+    for (i, &(doc, s)) in list.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        b36(doc - prev, out);
+        b36(u32::from(s), out);
+        prev = doc;
+    }
+}
+
+/// The postings part of a key's line: `variant \t postings ...`.
+fn encode_postings(p: &Postings) -> String {
+    let mut out = String::new();
+    for (i, (variant, list)) in p.iter().enumerate() {
+        if i > 0 {
+            out.push('\t');
+        }
+        out.push_str(variant);
+        out.push('\t');
+        encode_list(list, &mut out);
+    }
+    out
+}
+
+/// A directive's length for BM25: its tokens in subject and body, counted
+/// without normalizing them.
+fn doc_len(d: &Directive) -> usize {
+    let mut n = 0;
+    let mut inside = false;
+    for c in d
+        .subject
+        .chars()
+        .chain(std::iter::once(' '))
+        .chain(d.body.chars())
+    {
+        let t = super::is_token_char(c);
+        if t && !inside {
+            n += 1;
+        }
+        inside = t;
+    }
+    n
+}
+
+/// Every file of the search index, sorted by path.
+pub fn build(graph: &SiteGraph) -> Vec<Page> {
+    let abbr = Abbreviations::new(graph);
+    let n = graph.order.len();
+    let lens: Vec<usize> = graph
+        .order
+        .par_iter()
+        .map(|&id| doc_len(graph.directive(id)))
+        .collect();
+    let avg_len = lens.iter().sum::<usize>() as f32 / n.max(1) as f32;
+
+    // Per chunk of documents: its postings and its gzipped doc-store files.
+    type Chunk = (HashMap<String, Postings>, Vec<Vec<u8>>);
+    let chunks: Vec<Chunk> = graph
+        .order
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(c, ids)| {
+            let mut local: HashMap<String, Postings> = HashMap::new();
+            let mut stores = Vec::with_capacity(ids.len());
+            for (j, &id) in ids.iter().enumerate() {
+                let doc = c * CHUNK + j;
+                let (terms, store) = doc_terms(graph, id, &abbr);
+                for ((key, variant), wtf) in terms {
+                    local
+                        .entry(key)
+                        .or_default()
+                        .entry(variant)
+                        .or_default()
+                        .push((doc as u32, score(wtf, lens[doc], avg_len)));
+                }
+                stores.push(gzip(&serde_json::to_vec(&store).unwrap_or_default()));
+            }
+            (local, stores)
+        })
+        .collect();
+    let mut all: HashMap<String, Postings> = HashMap::new();
+    let mut doc_files: Vec<Page> = Vec::with_capacity(n);
+    for (chunk, stores) in chunks {
+        for (key, p) in chunk {
+            let e = all.entry(key).or_default();
+            for (variant, list) in p {
+                e.entry(variant).or_default().extend(list);
+            }
+        }
+        for bytes in stores {
+            doc_files.push(Page {
+                path: format!("search/d/{:x}.gz", doc_files.len()),
+                bytes,
+            });
+        }
+    }
+    let mut keys: Vec<(String, Postings)> = all.into_iter().collect();
+    keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+
+    let shards = (keys.len() / KEYS_PER_SHARD)
+        .clamp(1, 4096)
+        .next_power_of_two() as u32;
+    let encoded: Vec<(String, String)> = keys
+        .par_iter()
+        .map(|(k, p)| (k.clone(), encode_postings(p)))
+        .collect();
+    drop(keys);
+    let mut shard_text: Vec<String> = vec![String::new(); shards as usize];
+    let mut own: Vec<(String, String)> = Vec::new();
+    let mut names: HashMap<String, usize> = HashMap::new();
+    for (key, postings) in encoded {
+        let h = fnv1a(&key);
+        let line = &mut shard_text[(h % shards) as usize];
+        line.push_str(&key);
+        line.push('\t');
+        if postings.len() > OWN_FILE {
+            let base = format!("{h:08x}");
+            let count = names.entry(base.clone()).or_default();
+            *count += 1;
+            let name = if *count == 1 {
+                base
+            } else {
+                format!("{base}-{count}")
+            };
+            line.push('@');
+            line.push_str(&name);
+            own.push((name, postings));
+        } else {
+            line.push_str(&postings);
+        }
+        line.push('\n');
+    }
+
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    files.extend(
+        shard_text
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| (format!("search/s/{i:x}.gz"), t.into_bytes())),
+    );
+    files.extend(
+        own.into_iter()
+            .map(|(name, t)| (format!("search/k/{name}.gz"), t.into_bytes())),
+    );
+    files.push(("search/meta.gz".into(), meta(graph, shards, &abbr)));
+    files.push(("search/facets.gz".into(), facets(graph)));
+    let mut pages: Vec<Page> = files
+        .into_par_iter()
+        .map(|(path, bytes)| Page {
+            path,
+            bytes: gzip(&bytes),
+        })
+        .collect();
+    pages.extend(doc_files);
+    pages.sort_by(|a, b| a.path.cmp(&b.path));
+    pages
+}
+
+/// A facet value: (display name, slug, documents).
+type FacetValue = (String, String, Vec<u32>);
+
+/// Facet values in display order with their documents.
+fn facet_values(graph: &SiteGraph) -> BTreeMap<&'static str, Vec<FacetValue>> {
+    let v = &graph.validated;
+    let mut docs: BTreeMap<&'static str, BTreeMap<String, Vec<u32>>> = BTreeMap::new();
+    for (i, &id) in graph.order.iter().enumerate() {
+        let d = graph.directive(id);
+        let i = i as u32;
+        docs.entry("kind")
+            .or_default()
+            .entry(d.kind.clone())
+            .or_default()
+            .push(i);
+        docs.entry("issuer")
+            .or_default()
+            .entry(d.issuer.clone())
+            .or_default()
+            .push(i);
+        let mut recipients: Vec<&String> = d
+            .recipients
+            .iter()
+            .chain(
+                d.sections
+                    .iter()
+                    .flat_map(|s| s.recipients.iter().map(|r| &r.0)),
+            )
+            .collect();
+        recipients.sort();
+        recipients.dedup();
+        for r in recipients {
+            docs.entry("recipient")
+                .or_default()
+                .entry(r.clone())
+                .or_default()
+                .push(i);
+        }
+        for t in &d.topics {
+            docs.entry("topic")
+                .or_default()
+                .entry(t.clone())
+                .or_default()
+                .push(i);
+        }
+    }
+    let name = |dim: &str, slug: &str| -> String {
+        match dim {
+            "kind" => v.config.kind(slug).map_or(slug, |k| &k.name).to_string(),
+            "topic" => v.topics.get(slug).map_or(slug, |t| &t.name).to_string(),
+            _ => v
+                .organizations
+                .get(slug)
+                .map_or(slug, |o| &o.name)
+                .to_string(),
+        }
+    };
+    docs.into_iter()
+        .map(|(dim, values)| {
+            let mut list: Vec<FacetValue> = values
+                .into_iter()
+                .map(|(slug, ids)| (name(dim, &slug), slug, ids))
+                .collect();
+            list.sort_by(|a, b| {
+                b.2.len()
+                    .cmp(&a.2.len())
+                    .then_with(|| crate::text::fold(&a.0).cmp(&crate::text::fold(&b.0)))
+                    .then_with(|| a.1.cmp(&b.1))
+            });
+            (dim, list)
+        })
+        .collect()
+}
+
+fn meta(graph: &SiteGraph, shards: u32, abbr: &Abbreviations) -> Vec<u8> {
+    let mut years: Vec<(i32, usize, usize)> = Vec::new();
+    for (i, &id) in graph.order.iter().enumerate() {
+        let y = graph.directive(id).year();
+        match years.last_mut() {
+            Some((ly, _, end)) if *ly == y => *end = i + 1,
+            _ => years.push((y, i, i + 1)),
+        }
+    }
+    let facets: BTreeMap<&str, Vec<Value>> = facet_values(graph)
+        .into_iter()
+        .map(|(dim, list)| {
+            (
+                dim,
+                list.into_iter()
+                    .map(|(name, slug, ids)| json!([slug, name, ids.len()]))
+                    .collect(),
+            )
+        })
+        .collect();
+    serde_json::to_vec(&json!({
+        "v": 1,
+        "n": graph.order.len(),
+        "shards": shards,
+        "years": years.iter().map(|(y, s, e)| json!([y, s, e])).collect::<Vec<_>>(),
+        "facets": facets,
+        "groups": abbr.folded_groups(),
+    }))
+    .unwrap_or_default()
+}
+
+fn facets(graph: &SiteGraph) -> Vec<u8> {
+    let map: BTreeMap<&str, BTreeMap<String, String>> = facet_values(graph)
+        .into_iter()
+        .map(|(dim, list)| {
+            let values = list
+                .into_iter()
+                .map(|(_, slug, ids)| {
+                    let mut s = String::new();
+                    let mut prev = 0;
+                    for (i, id) in ids.iter().enumerate() {
+                        if i > 0 {
+                            s.push(',');
+                        }
+                        b36(id - prev, &mut s);
+                        prev = *id;
+                    }
+                    (slug, s)
+                })
+                .collect();
+            (dim, values)
+        })
+        .collect();
+    serde_json::to_vec(&map).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<Token> {
+        tokenize(s)
+    }
+
+    #[test]
+    fn abbreviations_expand_both_ways() {
+        let a = Abbreviations::from_forms(&[
+            vec!["PCTNTC", "phòng, chống tham nhũng, tiêu cực"],
+            vec!["Đại hội XIV", "Đại hội đại biểu toàn quốc lần thứ XIV"],
+        ]);
+        let e = a.expansions(&toks("công tác PCTNTC năm 2024"));
+        assert_eq!(e, [&["phòng", "chống", "tham", "nhũng", "tiêu", "cực"][..]]);
+        let e = a.expansions(&toks("về phòng chống tham nhũng, tiêu cực"));
+        assert_eq!(e, [&["pctntc"][..]]);
+        let e = a.expansions(&toks(
+            "tiến tới Đại hội đại biểu toàn quốc lần thứ XIV của Đảng",
+        ));
+        assert_eq!(e, [&["đại", "hội", "xiv"][..]]);
+        assert!(a.expansions(&toks("Đại hội XIII")).is_empty());
+    }
+
+    #[test]
+    fn pairs_of_adjacent_tokens_are_keys() {
+        let mut terms = HashMap::new();
+        add_tokens(&mut terms, &toks("Tham nhũng, tham mưu"), 1.0);
+        let mut keys: Vec<_> = terms.keys().cloned().collect();
+        keys.sort();
+        let k = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(
+            keys,
+            [
+                k("muu", "mưu"),
+                k("nhung", "nhũng"),
+                k("nhung tham", ""),
+                k("tham", ""),
+                k("tham muu", ""),
+                k("tham nhung", ""),
+            ]
+        );
+        assert_eq!(terms[&k("tham", "")], 2.0);
+    }
+
+    #[test]
+    fn scores_saturate_and_favour_many_mentions() {
+        let avg = 1000.0;
+        assert!(score(20.0, 3000, avg) > score(1.0, 200, avg));
+        assert!(score(W_NUMBER, 1000, avg) > score(3.0, 1000, avg));
+        assert_eq!(score(1e9, 10, avg), 35);
+        assert!(score(0.001, 10_000, avg) >= 1);
+    }
+
+    #[test]
+    fn postings_are_delta_base36() {
+        let mut s = String::new();
+        encode_list(&[(0, 5), (1, 35), (40, 1)], &mut s);
+        assert_eq!(s, "05,1z,131");
+    }
+}

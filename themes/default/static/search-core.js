@@ -1,0 +1,377 @@
+/* banhanh search core: normalization, query evaluation and snippets.
+ * No DOM here: the page script (search.js) and the node tests
+ * (tests/js/*.test.mjs) both use it. Normalization mirrors src/search/mod.rs
+ * exactly; tests/vectors/normalize.json keeps the two equal.
+ * Index format: ARCHITECTURE.md, "Search index". */
+(function (root, factory) {
+  if (typeof module === "object" && module.exports) module.exports = factory();
+  else root.BanhanhSearch = factory();
+})(typeof self !== "undefined" ? self : this, function () {
+  "use strict";
+
+  var TOKEN = /[\p{Alphabetic}\p{N}\u0300-\u036f]+/gu;
+  var MARKS = /[\u0300-\u036f]/g;
+  var TONES = "\u0300\u0301\u0303\u0309\u0323";
+  var ONSETS = ["", "b", "c", "ch", "d", "đ", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n", "ng",
+    "ngh", "nh", "p", "ph", "q", "r", "s", "t", "th", "tr", "v", "x"];
+  var CODAS = ["", "c", "ch", "m", "n", "ng", "nh", "p", "t"];
+
+  function isVowel(c) { return c.length === 1 && "aeiouy".indexOf(c) >= 0; }
+  function isMark(c) { var n = c.charCodeAt(0); return n >= 0x300 && n <= 0x36f; }
+
+  /* Tone mark to its one placement; null when not a toned syllable. */
+  function placeTone(lower) {
+    var units = [], tone = null, chars = Array.from(lower.normalize("NFD"));
+    for (var i = 0; i < chars.length; i++) {
+      var c = chars[i];
+      if (TONES.indexOf(c) >= 0) { if (tone !== null) return null; tone = c; }
+      else if (isMark(c)) { if (!units.length) return null; units[units.length - 1].m.push(c); }
+      else units.push({ b: c, m: [] });
+    }
+    if (tone === null) return null;
+    var first = -1;
+    for (i = 0; i < units.length; i++) if (isVowel(units[i].b)) { first = i; break; }
+    if (first < 0) return null;
+    var start = first;
+    if (start >= 1 && units[start - 1].b === "q" && units[start].b === "u" &&
+        start + 1 < units.length && isVowel(units[start + 1].b)) start++;
+    if (start === 1 && units[0].b === "g" && units[1].b === "i" && !units[1].m.length &&
+        units.length > 2 && isVowel(units[2].b)) start = 2;
+    var end = start;
+    while (end < units.length && isVowel(units[end].b)) end++;
+    var onset = "", coda = "";
+    for (i = 0; i < first; i++) { onset += units[i].b; if (units[i].m.length) return null; }
+    for (i = end; i < units.length; i++) { coda += units[i].b; if (units[i].m.length) return null; }
+    if (ONSETS.indexOf(onset) < 0 || CODAS.indexOf(coda) < 0) return null;
+    var pos = -1;
+    for (i = end - 1; i >= start; i--) if (units[i].m.length) { pos = i; break; }
+    if (pos < 0) {
+      var n = end - start;
+      if (end < units.length) pos = end - 1;
+      else if (n === 1 || n === 2) pos = start;
+      else if (n === 3) pos = start + 1;
+      else return null;
+    }
+    var out = "";
+    for (i = 0; i < units.length; i++) {
+      out += units[i].b + units[i].m.join("");
+      if (i === pos) out += tone;
+    }
+    return out.normalize("NFC");
+  }
+
+  function normalizeWord(word) {
+    var lower = word.normalize("NFC").toLowerCase();
+    var placed = placeTone(lower);
+    return placed === null ? lower.normalize("NFC") : placed;
+  }
+
+  function fold(word) { return word.normalize("NFD").replace(MARKS, "").replace(/đ/g, "d"); }
+
+  /* Tokens with their UTF-16 offsets in `text`. */
+  function tokenize(text) {
+    var out = [], m;
+    TOKEN.lastIndex = 0;
+    while ((m = TOKEN.exec(text)) !== null) {
+      var norm = normalizeWord(m[0]);
+      out.push({ norm: norm, fold: fold(norm), start: m.index, end: m.index + m[0].length });
+    }
+    return out;
+  }
+
+  var encoder = typeof TextEncoder !== "undefined" ? new TextEncoder() : null;
+  function fnv1a(s) {
+    var bytes = encoder.encode(s), h = 0x811c9dc5;
+    for (var i = 0; i < bytes.length; i++) { h ^= bytes[i]; h = Math.imul(h, 0x01000193) >>> 0; }
+    return h >>> 0;
+  }
+
+  /* Words and adjacent pairs of a query; text between double quotes must
+   * occur as written (its pairs are required). */
+  function parseQuery(q) {
+    var parts = String(q || "").split('"'), words = [], seen = {}, pairs = [], pseen = {};
+    for (var i = 0; i < parts.length; i++) {
+      var toks = tokenize(parts[i]), quoted = i % 2 === 1;
+      for (var j = 0; j < toks.length; j++) {
+        var t = toks[j];
+        if (!seen[t.norm]) { seen[t.norm] = 1; words.push({ norm: t.norm, fold: t.fold, marked: t.norm !== t.fold }); }
+        if (j > 0) {
+          var key = toks[j - 1].fold + " " + t.fold;
+          if (!pseen[key]) { pseen[key] = pairs.length + 1; pairs.push({ key: key, required: quoted }); }
+          else if (quoted) pairs[pseen[key] - 1].required = true;
+        }
+      }
+    }
+    return { words: words, pairs: pairs };
+  }
+
+  function decodeList(s) {
+    var parts = s ? s.split(",") : [], docs = new Int32Array(parts.length), scores = new Uint8Array(parts.length), doc = 0;
+    for (var i = 0; i < parts.length; i++) {
+      var p = parts[i];
+      doc += parseInt(p.slice(0, -1), 36);
+      docs[i] = doc;
+      scores[i] = parseInt(p.charAt(p.length - 1), 36);
+    }
+    return { docs: docs, scores: scores };
+  }
+
+  /* "variant \t list \t variant \t list ..." → [{variant, docs, scores}] */
+  function decodePostings(key, rest) {
+    var f = rest.split("\t"), out = [];
+    for (var i = 0; i + 1 < f.length; i += 2) {
+      var l = decodeList(f[i + 1]);
+      out.push({ variant: f[i] || key, docs: l.docs, scores: l.scores });
+    }
+    return out;
+  }
+
+  /* How much a non-exact variant counts when the query word has marks. */
+  var FOLDED = 0.4;
+  var PAIR_WEIGHT = 2;
+  var PAGE = 10;
+
+  /* An index reader. `load(path)` resolves to the text of a file of the
+   * index (already inflated), path relative to the index folder. */
+  function Index(load) {
+    this.load = load;
+    this.meta = null;
+    this.shards = {};
+    this.facets = null;
+    this.docs = {};
+    this.bytes = 0;
+  }
+
+  Index.prototype.init = function () {
+    var self = this;
+    if (!this.metaPromise) this.metaPromise = this.load("meta.gz").then(function (t) { self.meta = JSON.parse(t); return self.meta; });
+    return this.metaPromise;
+  };
+
+  Index.prototype.shard = function (n) {
+    var self = this;
+    if (!this.shards[n]) {
+      this.shards[n] = this.load("s/" + n.toString(16) + ".gz").then(function (text) {
+        var map = new Map(), lines = text.split("\n");
+        for (var i = 0; i < lines.length; i++) {
+          var tab = lines[i].indexOf("\t");
+          if (tab > 0) map.set(lines[i].slice(0, tab), lines[i].slice(tab + 1));
+        }
+        return map;
+      });
+    }
+    return this.shards[n];
+  };
+
+  /* Postings of one key, or null when the key is in no document. */
+  Index.prototype.postings = function (key) {
+    var self = this;
+    return this.shard(fnv1a(key) % this.meta.shards).then(function (map) {
+      var rest = map.get(key);
+      if (rest === undefined) return null;
+      if (rest.charAt(0) === "@") return self.load("k/" + rest.slice(1) + ".gz").then(function (t) { return decodePostings(key, t); });
+      return decodePostings(key, rest);
+    });
+  };
+
+  Index.prototype.loadFacets = function () {
+    var self = this;
+    if (!this.facetsPromise) {
+      this.facetsPromise = this.load("facets.gz").then(function (t) {
+        var raw = JSON.parse(t), out = {};
+        Object.keys(raw).forEach(function (dim) {
+          out[dim] = {};
+          Object.keys(raw[dim]).forEach(function (v) {
+            var parts = raw[dim][v] ? raw[dim][v].split(",") : [], ids = new Int32Array(parts.length), d = 0;
+            for (var i = 0; i < parts.length; i++) { d += parseInt(parts[i], 36); ids[i] = d; }
+            out[dim][v] = ids;
+          });
+        });
+        self.facets = out;
+        return out;
+      });
+    }
+    return this.facetsPromise;
+  };
+
+  Index.prototype.doc = function (id) {
+    if (!this.docs[id]) this.docs[id] = this.load("d/" + id.toString(16) + ".gz").then(JSON.parse);
+    return this.docs[id];
+  };
+
+  var DIMS = ["kind", "issuer", "recipient", "topic"];
+
+  function hasFilters(filters) {
+    if (!filters) return false;
+    return DIMS.concat(["year"]).some(function (d) { return !!filters[d]; });
+  }
+
+  /* Documents allowed by the filters (Uint8Array of 0/1), or null for all. */
+  function filterMask(index, filters) {
+    if (!hasFilters(filters)) return null;
+    var n = index.meta.n, mask = new Uint8Array(n).fill(1);
+    if (filters.year) {
+      var y = index.meta.years.find(function (r) { return String(r[0]) === String(filters.year); });
+      for (var i = 0; i < n; i++) if (!y || i < y[1] || i >= y[2]) mask[i] = 0;
+    }
+    DIMS.forEach(function (dim) {
+      if (!filters[dim]) return;
+      var ids = index.facets && index.facets[dim] && index.facets[dim][filters[dim]], keep = new Uint8Array(n);
+      if (ids) for (var i = 0; i < ids.length; i++) keep[ids[i]] = 1;
+      for (i = 0; i < n; i++) mask[i] &= keep[i];
+    });
+    return mask;
+  }
+
+  function counts(index, ids) {
+    var out = { year: {} }, n = index.meta.n, member = new Uint8Array(n);
+    for (var i = 0; i < ids.length; i++) member[ids[i]] = 1;
+    index.meta.years.forEach(function (r) {
+      var c = 0;
+      for (var d = r[1]; d < r[2]; d++) c += member[d];
+      out.year[r[0]] = c;
+    });
+    if (!index.facets) return out;
+    DIMS.forEach(function (dim) {
+      out[dim] = {};
+      var values = index.facets[dim] || {};
+      Object.keys(values).forEach(function (v) {
+        var c = 0, list = values[v];
+        for (var i = 0; i < list.length; i++) c += member[list[i]];
+        out[dim][v] = c;
+      });
+    });
+    return out;
+  }
+
+  /* Runs a query. Resolves to {results: [{doc, score, pairs, exact}],
+   * missing: [words in no document], counts, query}. Filters other than
+   * `year` load the facets. `onLoaded` is called when every part arrived. */
+  function search(index, q, filters, onLoaded) {
+    return index.init().then(function () {
+      var parsed = parseQuery(q), meta = index.meta, n = meta.n;
+      var need = hasFilters(filters) && DIMS.some(function (d) { return filters[d]; }) ? index.loadFacets() : Promise.resolve();
+      var lists = parsed.words.map(function (w) { return index.postings(w.fold); })
+        .concat(parsed.pairs.map(function (p) { return index.postings(p.key); }));
+      return Promise.all([need].concat(lists)).then(function (got) {
+        if (onLoaded) onLoaded();
+        var posts = got.slice(1), mask = filterMask(index, filters), i, d;
+        if (!parsed.words.length) {
+          var all = [];
+          if (mask) for (d = 0; d < n; d++) if (mask[d]) all.push({ doc: d, score: 0, pairs: 0, exact: 0 });
+          return { query: parsed, results: all, missing: [], counts: counts(index, all.map(function (r) { return r.doc; })) };
+        }
+        var missing = [];
+        parsed.words.forEach(function (w, k) { if (!posts[k]) missing.push(w.norm); });
+        if (missing.length) return { query: parsed, results: [], missing: missing, counts: counts(index, []) };
+        var total = new Float64Array(n), alive = mask ? Uint8Array.from(mask) : new Uint8Array(n).fill(1);
+        var exact = new Uint8Array(n), pairsHit = new Uint8Array(n);
+        parsed.words.forEach(function (w, k) {
+          var ws = new Float32Array(n), ex = new Uint8Array(n), df = 0;
+          posts[k].forEach(function (v) {
+            var isExact = !w.marked || v.variant === w.norm, mult = isExact ? 1 : FOLDED;
+            for (var j = 0; j < v.docs.length; j++) {
+              var doc = v.docs[j], s = v.scores[j] * mult;
+              if (s > ws[doc]) ws[doc] = s;
+              if (isExact && w.marked) ex[doc] = 1;
+            }
+          });
+          for (d = 0; d < n; d++) if (ws[d] > 0) df++;
+          var idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+          for (d = 0; d < n; d++) {
+            if (ws[d] > 0) { total[d] += idf * ws[d]; exact[d] += ex[d]; } else alive[d] = 0;
+          }
+        });
+        parsed.pairs.forEach(function (p, k) {
+          var post = posts[parsed.words.length + k], ps = new Float32Array(n), df = 0;
+          if (post) post.forEach(function (v) { for (var j = 0; j < v.docs.length; j++) { ps[v.docs[j]] = v.scores[j]; df++; } });
+          var idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+          for (d = 0; d < n; d++) {
+            if (ps[d] > 0) { total[d] += PAIR_WEIGHT * idf * ps[d]; pairsHit[d]++; } else if (p.required) alive[d] = 0;
+          }
+        });
+        var results = [];
+        for (d = 0; d < n; d++) if (alive[d]) results.push({ doc: d, score: total[d], pairs: pairsHit[d], exact: exact[d] });
+        results.sort(function (a, b) {
+          return b.pairs - a.pairs || b.exact - a.exact || b.score - a.score || a.doc - b.doc;
+        });
+        return { query: parsed, results: results, missing: [], counts: counts(index, results.map(function (r) { return r.doc; })) };
+      });
+    });
+  }
+
+  /* Folded tokens to highlight: the query's, and every form of an
+   * abbreviation group one of whose forms the query names or contains. */
+  function highlightSet(index, parsed) {
+    var set = {}, q = " " + parsed.words.map(function (w) { return w.fold; }).join(" ") + " ";
+    parsed.words.forEach(function (w) { set[w.fold] = 1; });
+    ((index.meta && index.meta.groups) || []).forEach(function (g) {
+      var hit = g.some(function (form) {
+        return q.indexOf(" " + form + " ") >= 0 || (" " + form + " ").indexOf(q) >= 0;
+      });
+      if (hit) g.forEach(function (form) { form.split(" ").forEach(function (t) { set[t] = 1; }); });
+    });
+    return set;
+  }
+
+  function escapeHtml(s) {
+    return s.replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; });
+  }
+
+  var WINDOW = 28;
+
+  /* The section where the query matches best and a snippet of it, HTML
+   * with matched words in <mark>. */
+  function snippet(index, parsed, doc) {
+    var set = highlightSet(index, parsed), best = null;
+    doc.x.forEach(function (sec, si) {
+      var text = sec[2] || sec[1] || "", toks = tokenize(text), titleToks = tokenize(sec[1] || "");
+      var hits = 0, seen = {};
+      titleToks.forEach(function (t) { if (set[t.fold]) { hits += 2; seen[t.fold] = 1; } });
+      toks.forEach(function (t) { if (set[t.fold]) { hits++; seen[t.fold] = 1; } });
+      var distinct = Object.keys(seen).length * 100 + hits;
+      if (distinct > 0 && (!best || distinct > best.rank)) best = { rank: distinct, si: si, text: text, toks: toks };
+    });
+    if (!best) {
+      var first = doc.x[0] || ["", "", ""], t0 = first[2] || "";
+      best = { si: 0, text: t0, toks: tokenize(t0) };
+    }
+    var toks = best.toks, from = 0, top = -1;
+    for (var i = 0; i < toks.length; i++) {
+      if (!set[toks[i].fold]) continue;
+      var c = 0, seen = {};
+      for (var j = i; j < toks.length && j < i + WINDOW; j++) if (set[toks[j].fold] && !seen[toks[j].fold]) { seen[toks[j].fold] = 1; c++; }
+      if (c > top) { top = c; from = i; }
+    }
+    from = Math.max(0, from - 6);
+    var to = Math.min(toks.length, from + WINDOW), html = "", text = best.text;
+    if (!toks.length) return { anchor: doc.x[best.si] ? doc.x[best.si][0] : "", html: escapeHtml(text.slice(0, 200)) };
+    var pos = toks[from].start;
+    html += from > 0 ? "… " : "";
+    for (i = from; i < to; i++) {
+      var t = toks[i];
+      html += escapeHtml(text.slice(pos, t.start));
+      var w = escapeHtml(text.slice(t.start, t.end));
+      html += set[t.fold] ? "<mark>" + w + "</mark>" : w;
+      pos = t.end;
+    }
+    if (to < toks.length) html += " …";
+    return { anchor: doc.x[best.si][0], html: html };
+  }
+
+  return {
+    normalizeWord: normalizeWord,
+    fold: fold,
+    tokenize: tokenize,
+    fnv1a: fnv1a,
+    parseQuery: parseQuery,
+    decodeList: decodeList,
+    Index: Index,
+    search: search,
+    snippet: snippet,
+    highlightSet: highlightSet,
+    escapeHtml: escapeHtml,
+    PAGE: PAGE,
+    DIMS: DIMS
+  };
+});
