@@ -23,7 +23,7 @@
 //! threads and merged in chunk order; every map is sorted before it is
 //! written, so the output does not depend on the number of threads.
 
-use super::{Token, fnv1a, tokenize};
+use super::{Token, fnv1a};
 use crate::model::Directive;
 use crate::parse::body::markdown_options;
 use crate::render::{Page, dates};
@@ -44,7 +44,7 @@ pub const W_TOPIC: f32 = 4.0;
 pub const W_HEADING: f32 = 3.0;
 pub const W_CITES: f32 = 3.0;
 pub const W_BODY: f32 = 1.0;
-const K1: f32 = 1.2;
+const K1: f32 = 2.0;
 /// Mild length normalization: a long directive about the query keeps its
 /// rank over a short one that mentions it once.
 const B: f32 = 0.3;
@@ -109,16 +109,21 @@ impl Abbreviations {
     /// The forms to add for a text with these tokens: for every occurrence
     /// of a form, every other form of its group.
     pub fn expansions(&self, tokens: &[Token]) -> Vec<&[String]> {
+        let norms: Vec<&str> = tokens.iter().map(|t| t.norm.as_str()).collect();
+        self.expansions_of(&norms)
+    }
+
+    /// [`Self::expansions`] over normalized words.
+    pub fn expansions_of(&self, norms: &[&str]) -> Vec<&[String]> {
         let mut out = Vec::new();
-        for i in 0..tokens.len() {
-            let Some(cands) = self.by_first.get(&tokens[i].norm) else {
+        for i in 0..norms.len() {
+            let Some(cands) = self.by_first.get(norms[i]) else {
                 continue;
             };
             for &(gi, fi) in cands {
                 let form = &self.groups[gi][fi];
                 let end = i + form.len();
-                if end <= tokens.len() && tokens[i..end].iter().zip(form).all(|(t, f)| &t.norm == f)
-                {
+                if end <= norms.len() && norms[i..end].iter().zip(form).all(|(t, f)| t == f) {
                     for (oi, other) in self.groups[gi].iter().enumerate() {
                         if oi != fi {
                             out.push(other.as_slice());
@@ -196,43 +201,183 @@ pub fn sections_text(d: &Directive) -> Vec<(String, String, String)> {
     out
 }
 
-/// Weighted term frequencies per (key, variant).
-type Terms = HashMap<(String, String), f32>;
+/// FNV-1a 64 as a `Hasher`: the index's maps hash short strings and
+/// integers by the million, where SipHash's guarantees buy nothing.
+#[derive(Default, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
+/// A word as read: its folded form and variant (ids in [`Vocab`]).
+#[derive(Clone, Copy)]
+struct Word {
+    fold: u32,
+    variant: u32,
+    /// Whether an abbreviation form starts with it.
+    starts_form: bool,
+}
+
+/// Words of one chunk of documents, each normalized once: texts repeat
+/// their vocabulary, so most tokens are one hash lookup.
+#[derive(Default)]
+struct Vocab {
+    by_raw: FastMap<String, u32>,
+    words: Vec<Word>,
+    folds: Vec<String>,
+    fold_ids: FastMap<String, u32>,
+    /// Normalized forms; "" when equal to the folded form.
+    variants: Vec<String>,
+    variant_ids: FastMap<String, u32>,
+}
+
+fn intern(ids: &mut FastMap<String, u32>, list: &mut Vec<String>, s: String) -> u32 {
+    if let Some(&i) = ids.get(&s) {
+        return i;
+    }
+    let i = list.len() as u32;
+    list.push(s.clone());
+    ids.insert(s, i);
+    i
+}
+
+impl Vocab {
+    fn word(&mut self, raw: &str, abbr: &Abbreviations) -> u32 {
+        if let Some(&i) = self.by_raw.get(raw) {
+            return i;
+        }
+        let norm = super::normalize_word(raw);
+        let fold = super::fold(&norm);
+        let starts_form = abbr.by_first.contains_key(&norm);
+        let variant = if norm == fold { String::new() } else { norm };
+        let w = Word {
+            fold: intern(&mut self.fold_ids, &mut self.folds, fold),
+            variant: intern(&mut self.variant_ids, &mut self.variants, variant),
+            starts_form,
+        };
+        let i = self.words.len() as u32;
+        self.words.push(w);
+        self.by_raw.insert(raw.to_string(), i);
+        i
+    }
+
+    fn norm(&self, w: u32) -> &str {
+        let w = self.words[w as usize];
+        let v = &self.variants[w.variant as usize];
+        if v.is_empty() {
+            &self.folds[w.fold as usize]
+        } else {
+            v
+        }
+    }
+
+    /// The (key, variant) strings of a term key.
+    fn key_strings(&self, key: u64) -> (String, String) {
+        if key & PAIR != 0 {
+            let a = ((key >> 31) & 0xffff_ffff) as usize & 0x7fff_ffff;
+            let b = (key & 0x7fff_ffff) as usize;
+            (
+                format!("{} {}", self.folds[a], self.folds[b]),
+                String::new(),
+            )
+        } else {
+            (
+                self.folds[(key >> 32) as usize].clone(),
+                self.variants[(key & 0xffff_ffff) as usize].clone(),
+            )
+        }
+    }
+}
+
+/// Bit marking a term key as an adjacent pair.
+const PAIR: u64 = 1 << 63;
+
+/// Weighted term frequencies per term key: a word `fold << 32 | variant`,
+/// or a pair `PAIR | fold_a << 31 | fold_b`.
+type Terms = FastMap<u64, f32>;
+
+/// Adds a text's words and adjacent pairs, and the forms its
+/// abbreviations stand for.
+fn add_text(terms: &mut Terms, vocab: &mut Vocab, abbr: &Abbreviations, text: &str, w: f32) {
+    let ids: Vec<u32> = super::word_ranges(text)
+        .map(|(s, e)| vocab.word(&text[s..e], abbr))
+        .collect();
+    add_ids(terms, vocab, &ids, w);
+    if ids.iter().any(|&i| vocab.words[i as usize].starts_form) {
+        let norms: Vec<&str> = ids.iter().map(|&i| vocab.norm(i)).collect();
+        let forms: Vec<Vec<String>> = abbr
+            .expansions_of(&norms)
+            .into_iter()
+            .map(<[String]>::to_vec)
+            .collect();
+        for form in forms {
+            let ids: Vec<u32> = form.iter().map(|n| vocab.word(n, abbr)).collect();
+            add_ids(terms, vocab, &ids, w);
+        }
+    }
+}
+
+fn add_ids(terms: &mut Terms, vocab: &Vocab, ids: &[u32], w: f32) {
+    for (i, &id) in ids.iter().enumerate() {
+        let word = vocab.words[id as usize];
+        *terms
+            .entry(u64::from(word.fold) << 32 | u64::from(word.variant))
+            .or_default() += w;
+        if let Some(&next) = ids.get(i + 1) {
+            let b = vocab.words[next as usize].fold;
+            *terms
+                .entry(PAIR | u64::from(word.fold) << 31 | u64::from(b))
+                .or_default() += w;
+        }
+    }
+}
 
 /// What one directive contributes: its terms and its doc-store entry.
-fn doc_terms(graph: &SiteGraph, id: usize, abbr: &Abbreviations) -> (Terms, Value) {
+fn doc_terms(
+    graph: &SiteGraph,
+    id: usize,
+    abbr: &Abbreviations,
+    vocab: &mut Vocab,
+) -> (Terms, Value) {
     let d = graph.directive(id);
     let v = &graph.validated;
-    let mut terms: Terms = HashMap::new();
-    let mut add = |text: &str, w: f32| {
-        let tokens = tokenize(text);
-        add_tokens(&mut terms, &tokens, w);
-        for form in abbr.expansions(&tokens) {
-            let toks: Vec<Token> = form
-                .iter()
-                .map(|n| Token {
-                    norm: n.clone(),
-                    fold: super::fold(n),
-                    start: 0,
-                    end: 0,
-                })
-                .collect();
-            add_tokens(&mut terms, &toks, w);
-        }
-    };
-    add(&d.number, W_NUMBER);
-    add(&d.subject, W_SUBJECT);
+    // A topic's forms already name each other: no expansion, and each of
+    // their words counts once, or a tagged text would outweigh any body.
+    let mut terms: Terms = Terms::default();
+    let none = Abbreviations::from_forms(&[]);
     for t in &d.topics {
         if let Some(t) = v.topics.get(t) {
-            add(&t.name, W_TOPIC);
-            if let Some(a) = &t.abbr {
-                add(a, W_TOPIC);
-            }
-            for a in &t.aliases {
-                add(a, W_TOPIC);
+            for form in std::iter::once(&t.name)
+                .chain(t.abbr.as_ref())
+                .chain(t.aliases.iter())
+            {
+                add_text(&mut terms, vocab, &none, form, W_TOPIC);
             }
         }
     }
+    for w in terms.values_mut() {
+        *w = w.min(W_TOPIC);
+    }
+    let mut add = |text: &str, w: f32| add_text(&mut terms, vocab, abbr, text, w);
+    add(&d.number, W_NUMBER);
+    add(&d.subject, W_SUBJECT);
     for m in &d.mentions {
         add(&m.number, W_CITES);
     }
@@ -262,21 +407,6 @@ fn doc_terms(graph: &SiteGraph, id: usize, abbr: &Abbreviations) -> (Terms, Valu
     (terms, store)
 }
 
-fn add_tokens(terms: &mut Terms, tokens: &[Token], w: f32) {
-    for (i, t) in tokens.iter().enumerate() {
-        let variant = if t.norm == t.fold {
-            String::new()
-        } else {
-            t.norm.clone()
-        };
-        *terms.entry((t.fold.clone(), variant)).or_default() += w;
-        if let Some(next) = tokens.get(i + 1) {
-            let key = format!("{} {}", t.fold, next.fold);
-            *terms.entry((key, String::new())).or_default() += w;
-        }
-    }
-}
-
 /// Postings of one key: variant → (document, score), documents ascending.
 type Postings = BTreeMap<String, Vec<(u32, u8)>>;
 
@@ -288,7 +418,7 @@ pub fn score(wtf: f32, len: usize, avg_len: f32) -> u8 {
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = GzEncoder::new(Vec::with_capacity(bytes.len() / 3), Compression::new(6));
+    let mut enc = GzEncoder::new(Vec::with_capacity(bytes.len() / 3), Compression::fast());
     // Writing to a Vec cannot fail.
     let _ = enc.write_all(bytes);
     enc.finish().unwrap_or_default()
@@ -321,8 +451,13 @@ fn encode_list(list: &[(u32, u8)], out: &mut String) {
     }
 }
 
-/// The postings part of a key's line: `variant \t postings ...`.
-fn encode_postings(p: &Postings) -> String {
+/// The postings part of a key's line: `variant \t postings ...`. Keys in
+/// many documents weigh little (low idf) and are the bulk of a query's
+/// download: their scores keep 7 levels instead of 35, which gzip packs in
+/// a third of the bytes.
+fn encode_postings(p: &Postings, docs: usize) -> String {
+    let df: usize = p.values().map(Vec::len).sum();
+    let coarse = df >= COARSE_MIN && df * COMMON > docs;
     let mut out = String::new();
     for (i, (variant, list)) in p.iter().enumerate() {
         if i > 0 {
@@ -330,9 +465,23 @@ fn encode_postings(p: &Postings) -> String {
         }
         out.push_str(variant);
         out.push('\t');
-        encode_list(list, &mut out);
+        if coarse {
+            let list: Vec<(u32, u8)> = list.iter().map(|&(d, s)| (d, coarsen(s))).collect();
+            encode_list(&list, &mut out);
+        } else {
+            encode_list(list, &mut out);
+        }
     }
     out
+}
+
+/// A key is common when it is in more than 1/COMMON of the documents.
+const COMMON: usize = 16;
+/// Short lists keep their full scores whatever the corpus size.
+const COARSE_MIN: usize = 500;
+
+fn coarsen(s: u8) -> u8 {
+    (s.div_ceil(5) * 5).min(35)
 }
 
 /// A directive's length for BM25: its tokens in subject and body, counted
@@ -357,6 +506,16 @@ fn doc_len(d: &Directive) -> usize {
 
 /// Every file of the search index, sorted by path.
 pub fn build(graph: &SiteGraph) -> Vec<Page> {
+    let t0 = std::time::Instant::now();
+    let trace = std::env::var_os("BANHANH_TRACE_SEARCH").is_some();
+    let lap = |what: &str| {
+        if trace {
+            eprintln!(
+                "search index: {what} at {:.2} s",
+                t0.elapsed().as_secs_f64()
+            );
+        }
+    };
     let abbr = Abbreviations::new(graph);
     let n = graph.order.len();
     let lens: Vec<usize> = graph
@@ -373,24 +532,30 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
         .par_chunks(CHUNK)
         .enumerate()
         .map(|(c, ids)| {
-            let mut local: HashMap<String, Postings> = HashMap::new();
+            let mut vocab = Vocab::default();
+            let mut by_key: FastMap<u64, Vec<(u32, u8)>> = FastMap::default();
             let mut stores = Vec::with_capacity(ids.len());
             for (j, &id) in ids.iter().enumerate() {
                 let doc = c * CHUNK + j;
-                let (terms, store) = doc_terms(graph, id, &abbr);
-                for ((key, variant), wtf) in terms {
-                    local
+                let (terms, store) = doc_terms(graph, id, &abbr, &mut vocab);
+                for (key, wtf) in terms {
+                    by_key
                         .entry(key)
-                        .or_default()
-                        .entry(variant)
                         .or_default()
                         .push((doc as u32, score(wtf, lens[doc], avg_len)));
                 }
                 stores.push(gzip(&serde_json::to_vec(&store).unwrap_or_default()));
             }
+            let mut local: HashMap<String, Postings> = HashMap::new();
+            for (key, mut list) in by_key {
+                list.sort_unstable();
+                let (k, variant) = vocab.key_strings(key);
+                local.entry(k).or_default().insert(variant, list);
+            }
             (local, stores)
         })
         .collect();
+    lap("terms");
     let mut all: HashMap<String, Postings> = HashMap::new();
     let mut doc_files: Vec<Page> = Vec::with_capacity(n);
     for (chunk, stores) in chunks {
@@ -407,6 +572,7 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
             });
         }
     }
+    lap("merged");
     let mut keys: Vec<(String, Postings)> = all.into_iter().collect();
     keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
 
@@ -415,9 +581,10 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
         .next_power_of_two() as u32;
     let encoded: Vec<(String, String)> = keys
         .par_iter()
-        .map(|(k, p)| (k.clone(), encode_postings(p)))
+        .map(|(k, p)| (k.clone(), encode_postings(p, n)))
         .collect();
     drop(keys);
+    lap("encoded");
     let mut shard_text: Vec<String> = vec![String::new(); shards as usize];
     let mut own: Vec<(String, String)> = Vec::new();
     let mut names: HashMap<String, usize> = HashMap::new();
@@ -464,6 +631,7 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
             bytes: gzip(&bytes),
         })
         .collect();
+    lap("compressed");
     pages.extend(doc_files);
     pages.sort_by(|a, b| a.path.cmp(&b.path));
     pages
@@ -602,6 +770,7 @@ fn facets(graph: &SiteGraph) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::tokenize;
 
     fn toks(s: &str) -> Vec<Token> {
         tokenize(s)
@@ -626,9 +795,15 @@ mod tests {
 
     #[test]
     fn pairs_of_adjacent_tokens_are_keys() {
-        let mut terms = HashMap::new();
-        add_tokens(&mut terms, &toks("Tham nhũng, tham mưu"), 1.0);
-        let mut keys: Vec<_> = terms.keys().cloned().collect();
+        let mut terms = Terms::default();
+        let mut vocab = Vocab::default();
+        let none = Abbreviations::from_forms(&[]);
+        add_text(&mut terms, &mut vocab, &none, "Tham nhũng, tham mưu", 1.0);
+        let named: HashMap<(String, String), f32> = terms
+            .iter()
+            .map(|(&k, &w)| (vocab.key_strings(k), w))
+            .collect();
+        let mut keys: Vec<_> = named.keys().cloned().collect();
         keys.sort();
         let k = |a: &str, b: &str| (a.to_string(), b.to_string());
         assert_eq!(
@@ -642,7 +817,7 @@ mod tests {
                 k("tham nhung", ""),
             ]
         );
-        assert_eq!(terms[&k("tham", "")], 2.0);
+        assert_eq!(named[&k("tham", "")], 2.0);
     }
 
     #[test]

@@ -58,22 +58,29 @@ const CODAS: &[&str] = &["", "c", "ch", "m", "n", "ng", "nh", "p", "t"];
 
 /// Splits `text` into tokens.
 pub fn tokenize(text: &str) -> Vec<Token> {
-    let mut out = Vec::new();
-    let mut start: Option<usize> = None;
-    for (i, c) in text.char_indices() {
-        match (is_token_char(c), start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                out.push(token(text, s, i));
-                start = None;
+    word_ranges(text).map(|(s, e)| token(text, s, e)).collect()
+}
+
+/// Byte ranges of the tokens of `text`, not yet normalized.
+pub fn word_ranges(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        let start = loop {
+            let (i, c) = chars.next()?;
+            if is_token_char(c) {
+                break i;
             }
-            _ => {}
+        };
+        let mut end = text.len();
+        while let Some(&(i, c)) = chars.peek() {
+            if !is_token_char(c) {
+                end = i;
+                break;
+            }
+            chars.next();
         }
-    }
-    if let Some(s) = start {
-        out.push(token(text, s, text.len()));
-    }
-    out
+        Some((start, end))
+    })
 }
 
 fn token(text: &str, start: usize, end: usize) -> Token {

@@ -1,0 +1,218 @@
+//! Search: the shared normalization vectors, the index the build writes for
+//! the fixture site tests/fixtures/search, its determinism, and the query
+//! set (tests/js/search.test.mjs) run by the real JS client under node.
+
+use banhanh::search::{fnv1a, folded, normalized};
+use banhanh::{BuildOptions, build};
+use flate2::read::GzDecoder;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn build_fixture(out: &Path) {
+    let opts = BuildOptions {
+        root: repo().join("tests/fixtures/search"),
+        out: out.to_path_buf(),
+        drafts: false,
+        base_url: None,
+        inject: String::new(),
+    };
+    if let Err(e) = build(&opts) {
+        panic!("fixture build failed: {:?}", e.diagnostics);
+    }
+}
+
+fn gunzip(path: &Path) -> String {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut s = String::new();
+    GzDecoder::new(&bytes[..])
+        .read_to_string(&mut s)
+        .expect("gzip");
+    s
+}
+
+fn files_below(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).expect("prefix");
+            (
+                rel.to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn normalization_vectors_hold_in_rust() {
+    let text =
+        std::fs::read_to_string(repo().join("tests/vectors/normalize.json")).expect("vectors");
+    let vectors: Vec<serde_json::Value> = serde_json::from_str(&text).expect("json");
+    assert!(vectors.len() >= 15);
+    for v in &vectors {
+        let input = v["input"].as_str().expect("input");
+        let want = |k: &str| -> Vec<String> {
+            v[k].as_array()
+                .expect(k)
+                .iter()
+                .map(|s| s.as_str().expect("string").to_string())
+                .collect()
+        };
+        assert_eq!(normalized(input), want("normalized"), "{}", v["note"]);
+        assert_eq!(folded(input), want("folded"), "{}", v["note"]);
+    }
+    assert_eq!(fnv1a("a"), 0xe40c_292c);
+}
+
+/// The postings line of `key` in the built index: variant → documents.
+fn postings(site: &Path, key: &str) -> Option<BTreeMap<String, Vec<u32>>> {
+    let meta: serde_json::Value =
+        serde_json::from_str(&gunzip(&site.join("search/meta.gz"))).expect("meta");
+    let shards = meta["shards"].as_u64().expect("shards") as u32;
+    let shard = gunzip(&site.join(format!("search/s/{:x}.gz", fnv1a(key) % shards)));
+    let line = shard.lines().find(|l| l.split('\t').next() == Some(key))?;
+    let mut rest = line[key.len() + 1..].to_string();
+    if let Some(name) = rest.strip_prefix('@') {
+        rest = gunzip(&site.join(format!("search/k/{name}.gz")));
+    }
+    let f: Vec<&str> = rest.split('\t').collect();
+    let mut out = BTreeMap::new();
+    for pair in f.chunks(2) {
+        let mut doc = 0u32;
+        let docs = pair[1]
+            .split(',')
+            .map(|e| {
+                doc += u32::from_str_radix(&e[..e.len() - 1], 36).expect("delta");
+                doc
+            })
+            .collect();
+        out.insert(
+            if pair[0].is_empty() { key } else { pair[0] }.to_string(),
+            docs,
+        );
+    }
+    Some(out)
+}
+
+fn doc_numbers(site: &Path, docs: &[u32]) -> Vec<String> {
+    docs.iter()
+        .map(|d| {
+            let v: serde_json::Value =
+                serde_json::from_str(&gunzip(&site.join(format!("search/d/{d:x}.gz"))))
+                    .expect("doc");
+            v["n"].as_str().expect("n").to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn the_index_keeps_variants_pairs_and_abbreviations() {
+    let dir = tempfile::tempdir().expect("tmp");
+    build_fixture(dir.path());
+    let site = dir.path();
+    // Folded key, exact variants: hoá and hóa are one variant, hòa another.
+    let hoa = postings(site, "hoa").expect("hoa");
+    assert!(
+        hoa.contains_key("hóa") && hoa.contains_key("hòa"),
+        "{hoa:?}"
+    );
+    assert!(!hoa.contains_key("hoá"), "old placement is normalized");
+    // Pairs: the adjacent "tham nhũng" is a key, in the seed.
+    let pair = postings(site, "tham nhung").expect("pair");
+    assert!(doc_numbers(site, &pair["tham nhung"]).contains(&"1383-CV/BTGTU".to_string()));
+    // The abbreviation is indexed where only the expansion is written, and
+    // the reverse.
+    let abbr = doc_numbers(site, &postings(site, "pctntc").expect("pctntc")["pctntc"]);
+    assert!(abbr.contains(&"1383-CV/BTGTU".into()) && abbr.contains(&"41-CV/BTGTU".into()));
+    let hoach = postings(site, "hoach").expect("hoach");
+    assert!(!hoach.contains_key("hóa"));
+    // Roman numerals are whole words.
+    let xiv = doc_numbers(site, &postings(site, "xiv").expect("xiv")["xiv"]);
+    assert!(!xiv.contains(&"30-CV/BTGTU".into()), "{xiv:?}");
+    assert!(postings(site, "xyzzy").is_none());
+}
+
+#[test]
+fn the_search_page_and_the_search_box() {
+    let dir = tempfile::tempdir().expect("tmp");
+    build_fixture(dir.path());
+    let page = std::fs::read_to_string(dir.path().join("tim-kiem/index.html")).expect("page");
+    assert!(page.contains("<noscript>") && page.contains("cần JavaScript"));
+    assert!(page.contains(r#"<ol id="search-results""#));
+    assert!(page.contains(r#"src="../assets/search-core.js""#));
+    assert!(!page.contains("http://") && !page.contains("https://cdn"));
+    for f in [
+        "assets/search.js",
+        "assets/search-core.js",
+        "search/meta.gz",
+    ] {
+        assert!(dir.path().join(f).is_file(), "{f}");
+    }
+    let seed = std::fs::read_to_string(dir.path().join("van-ban/2024/1383-cv-btgtu/index.html"))
+        .expect("seed page");
+    assert!(seed.contains(r#"action="../../../tim-kiem/""#) && seed.contains(r#"name="q""#));
+}
+
+#[test]
+fn the_index_is_identical_across_runs_and_thread_counts() {
+    let run = |threads: usize| {
+        let dir = tempfile::tempdir().expect("tmp");
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| build_fixture(dir.path()));
+        files_below(&dir.path().join("search"))
+    };
+    let one = run(1);
+    assert!(one.len() > 10);
+    assert_eq!(one, run(4));
+    assert_eq!(one, run(1));
+}
+
+/// Where node is missing the query set cannot run: say so loudly, and fail
+/// under CI.
+fn node() -> Option<&'static str> {
+    let ok = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some("node");
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "node is required under CI to run tests/js"
+    );
+    eprintln!("\n*** SKIP: node not found; the JS search tests (tests/js) did not run ***\n");
+    None
+}
+
+#[test]
+fn the_js_client_passes_the_query_set_and_the_vectors() {
+    let Some(node) = node() else { return };
+    let dir = tempfile::tempdir().expect("tmp");
+    build_fixture(dir.path());
+    let out = Command::new(node)
+        .arg("--test")
+        .arg(repo().join("tests/js/"))
+        .env("BANHANH_SEARCH_SITE", dir.path())
+        .current_dir(repo())
+        .output()
+        .expect("run node");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "node --test failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("# fail 0"), "{text}");
+}
