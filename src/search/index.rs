@@ -349,13 +349,13 @@ fn add_ids(terms: &mut Terms, vocab: &Vocab, ids: &[u32], w: f32) {
     }
 }
 
-/// What one directive contributes: its terms and its doc-store entry.
+/// What one directive contributes: its terms and its doc-store entries.
 fn doc_terms(
     graph: &SiteGraph,
     id: usize,
     abbr: &Abbreviations,
     vocab: &mut Vocab,
-) -> (Terms, Value) {
+) -> (Terms, Store) {
     let d = graph.directive(id);
     let v = &graph.validated;
     // A topic's forms already name each other: no expansion, and each of
@@ -395,16 +395,56 @@ fn doc_terms(
             add(para, W_BODY);
         }
     }
-    let store = json!({
+    let mut cut = false;
+    let leads: Vec<Value> = sections
+        .iter()
+        .map(|(a, t, x)| {
+            let l = lead(x);
+            cut |= l.len() < x.len();
+            json!([a, t, l])
+        })
+        .collect();
+    let mut store = json!({
         "u": d.url(),
         "n": d.number,
         "d": dates::short(d.date),
         "s": d.subject,
         "k": kind,
         "i": issuer,
-        "x": sections.iter().map(|(a, t, x)| json!([a, t, x])).collect::<Vec<_>>(),
+        "x": leads,
     });
-    (terms, store)
+    let full = cut.then(
+        || json!({ "x": sections.iter().map(|(a, t, x)| json!([a, t, x])).collect::<Vec<_>>() }),
+    );
+    if full.is_some() {
+        store["f"] = json!(1);
+    }
+    (terms, Store { lead: store, full })
+}
+
+/// A directive's doc-store entries: the summary with each section's lead
+/// (`d/`), and, when a lead was cut, the whole text (`t/`), fetched only
+/// when the leads do not show every word of the query.
+struct Store {
+    lead: Value,
+    full: Option<Value>,
+}
+
+/// Characters of a section kept in its lead.
+const LEAD: usize = 200;
+
+/// The first [`LEAD`] characters of `text`, cut after a word.
+fn lead(text: &str) -> &str {
+    match text.char_indices().nth(LEAD) {
+        None => text,
+        Some((i, _)) => {
+            let end = text[i..]
+                .char_indices()
+                .find(|&(_, c)| !super::is_token_char(c))
+                .map_or(text.len(), |(j, _)| i + j);
+            &text[..end]
+        }
+    }
 }
 
 /// Postings of one key: variant → (document, score), documents ascending.
@@ -526,7 +566,7 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
     let avg_len = lens.iter().sum::<usize>() as f32 / n.max(1) as f32;
 
     // Per chunk of documents: its postings and its gzipped doc-store files.
-    type Chunk = (HashMap<String, Postings>, Vec<Vec<u8>>);
+    type Chunk = (HashMap<String, Postings>, Vec<(Vec<u8>, Option<Vec<u8>>)>);
     let chunks: Vec<Chunk> = graph
         .order
         .par_chunks(CHUNK)
@@ -544,7 +584,8 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
                         .or_default()
                         .push((doc as u32, score(wtf, lens[doc], avg_len)));
                 }
-                stores.push(gzip(&serde_json::to_vec(&store).unwrap_or_default()));
+                let json = |v: &Value| gzip(&serde_json::to_vec(v).unwrap_or_default());
+                stores.push((json(&store.lead), store.full.as_ref().map(json)));
             }
             let mut local: HashMap<String, Postings> = HashMap::new();
             for (key, mut list) in by_key {
@@ -558,6 +599,8 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
     lap("terms");
     let mut all: HashMap<String, Postings> = HashMap::new();
     let mut doc_files: Vec<Page> = Vec::with_capacity(n);
+    let mut text_files: Vec<Page> = Vec::new();
+    let mut doc = 0usize;
     for (chunk, stores) in chunks {
         for (key, p) in chunk {
             let e = all.entry(key).or_default();
@@ -565,11 +608,18 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
                 e.entry(variant).or_default().extend(list);
             }
         }
-        for bytes in stores {
+        for (lead, full) in stores {
+            if let Some(bytes) = full {
+                text_files.push(Page {
+                    path: format!("search/t/{doc:x}.gz"),
+                    bytes,
+                });
+            }
             doc_files.push(Page {
-                path: format!("search/d/{:x}.gz", doc_files.len()),
-                bytes,
+                path: format!("search/d/{doc:x}.gz"),
+                bytes: lead,
             });
+            doc += 1;
         }
     }
     lap("merged");
@@ -633,6 +683,7 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
         .collect();
     lap("compressed");
     pages.extend(doc_files);
+    pages.extend(text_files);
     pages.sort_by(|a, b| a.path.cmp(&b.path));
     pages
 }

@@ -87,7 +87,8 @@ for (const c of QUERIES) {
 test("the query set has at least 25 queries", () => assert.ok(QUERIES.length >= 25));
 
 test("snippets mark the matched words and link to the best section", async () => {
-  const { res, docs } = await top(index, "tham nhung", {}, 1);
+  const { res } = await top(index, "tham nhung", {}, 1);
+  const docs = [await index.docFor(res.results[0].doc, res.query)];
   const snip = S.snippet(index, res.query, docs[0]);
   assert.equal(docs[0].n, SEED);
   assert.equal(snip.anchor, "muc-1");
@@ -126,4 +127,15 @@ test("a query reads only the parts it needs", async () => {
   // meta + at most one shard per key (2 words + 1 pair), and own files.
   assert.ok(fresh.files <= 1 + 3 * 2, `${fresh.files} files`);
   assert.equal(fresh.facets, null, "facets load only for filters");
+});
+
+test("a word beyond the section leads loads the whole text for its snippet", async () => {
+  const { res } = await top(index, "xep loai", {}, 1);
+  const lead = await index.doc(res.results[0].doc);
+  assert.equal(lead.n, "05-CT/TU");
+  assert.equal(lead.f, 1, "the lead was cut");
+  const doc = await index.docFor(res.results[0].doc, res.query);
+  const snip = S.snippet(index, res.query, doc);
+  assert.equal(snip.anchor, "nhiem-vu");
+  assert.match(snip.html, /<mark>xếp<\/mark> <mark>loại<\/mark>/);
 });

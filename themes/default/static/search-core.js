@@ -194,10 +194,43 @@
     return this.facetsPromise;
   };
 
+  /* A directive's summary and the lead of each section. */
   Index.prototype.doc = function (id) {
     if (!this.docs[id]) this.docs[id] = this.load("d/" + id.toString(16) + ".gz").then(JSON.parse);
     return this.docs[id];
   };
+
+  /* The summary, with the whole text of each section when the leads do
+   * not show every word of the query (long directives only). */
+  Index.prototype.docFor = function (id, parsed) {
+    var self = this;
+    return this.doc(id).then(function (doc) {
+      if (!doc.f || leadsShowQuery(self, parsed, doc)) return doc;
+      return self.load("t/" + id.toString(16) + ".gz").then(function (t) {
+        var full = JSON.parse(t), out = {};
+        Object.keys(doc).forEach(function (k) { out[k] = doc[k]; });
+        out.x = full.x;
+        out.f = 0;
+        return out;
+      });
+    });
+  };
+
+  function leadsShowQuery(index, parsed, doc) {
+    var set = highlightSet(index, parsed), found = {}, any = false;
+    doc.x.forEach(function (sec) {
+      tokenize(sec[1] + " " + sec[2]).forEach(function (t) { if (set[t.fold]) { found[t.fold] = 1; any = true; } });
+    });
+    return any && parsed.words.every(function (w) { return found[w.fold] || !isQueryWordExpandable(index, w); });
+  }
+
+  /* A word met in the leads only through an abbreviation group (PCTNTC
+   * shown as "phòng, chống tham nhũng") counts as shown. */
+  function inGroup(index, w) {
+    return ((index.meta && index.meta.groups) || []).some(function (g) {
+      return g.some(function (form) { return (" " + form + " ").indexOf(" " + w.fold + " ") >= 0; });
+    });
+  }
 
   var DIMS = ["kind", "issuer", "recipient", "topic"];
 
