@@ -43,6 +43,8 @@ pub struct BuildReport {
     pub written: usize,
     pub unchanged: usize,
     pub elapsed: Duration,
+    /// Wall time of each stage, in pipeline order.
+    pub timings: Vec<(&'static str, Duration)>,
 }
 
 /// Why a build wrote nothing.
@@ -74,10 +76,17 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     let fail = |file: &str, code: &'static str, message: String| BuildFailure {
         diagnostics: vec![Diagnostic::error(file, Loc::new(0, 0), code, message)],
     };
+    let mut timings = Vec::new();
+    let mut lap = Instant::now();
+    let mut stage = |name: &'static str| {
+        timings.push((name, lap.elapsed()));
+        lap = Instant::now();
+    };
     let (graph, diagnostics) = site_graph(&opts.root, opts.drafts);
     let Some(graph) = graph else {
         return Err(BuildFailure { diagnostics });
     };
+    stage("load, parse, validate, resolve");
     let theme = load::load_theme(&opts.root, graph.validated.config.theme.as_deref())
         .map_err(|e| fail("themes", "theme", e))?;
     let tera = render::compile_templates(&theme).map_err(|e| fail("themes", "template", e.0))?;
@@ -85,8 +94,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
         base_url: opts.base_url.clone().unwrap_or_default(),
         inject: opts.inject.clone(),
     };
+    stage("theme");
     let pages = render::render(&graph, &theme, &tera, &render_opts)
         .map_err(|e| fail("themes", "template", e.0))?;
+    stage("render");
     if opts.out == opts.root || opts.root.starts_with(&opts.out) {
         return Err(fail(
             "",
@@ -101,6 +112,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
             format!("cannot write the site: {e}"),
         )
     })?;
+    stage("write");
     Ok(BuildReport {
         diagnostics,
         directives: graph.order.len(),
@@ -108,5 +120,6 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
         written: stats.written,
         unchanged: stats.unchanged,
         elapsed: started.elapsed(),
+        timings,
     })
 }
