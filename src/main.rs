@@ -84,6 +84,11 @@ fn main() -> ExitCode {
             match build(&opts) {
                 Ok(report) => {
                     print_diagnostics(&report.diagnostics, Format::Human, cli.quiet);
+                    if std::env::var_os("BANHANH_TIMINGS").is_some() {
+                        for (stage, t) in &report.timings {
+                            eprintln!("  {stage}: {:.3} s", t.as_secs_f64());
+                        }
+                    }
                     if !cli.quiet {
                         eprintln!(
                             "built {} directives: {} files ({} written, {} unchanged), {} warnings, in {:.2} s",

@@ -239,3 +239,61 @@ fn a_named_theme_overrides_default_files_by_name() {
         "templates still come from the default theme"
     );
 }
+
+/// Every relation in the shipped content is navigable both ways: each
+/// citation link, "implements" and "supersedes" link of a directive page is
+/// answered on the target page by a link back.
+#[test]
+fn every_relation_of_the_example_is_navigable_both_ways() {
+    let (_site, public) = built_example();
+    let href = Regex::new(r#"href="\.\./\.\./\.\./(van-ban/\d{4}/[^"/]+/)""#).unwrap();
+    let cited = Regex::new(r#"<a class="ref" href="\.\./\.\./\.\./([^"]+)""#).unwrap();
+    let mut pairs = 0;
+    for entry in walkdir::WalkDir::new(public.join("van-ban"))
+        .min_depth(2)
+        .max_depth(2)
+    {
+        let dir = entry.unwrap().into_path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let own = format!(
+            "van-ban/{}/",
+            dir.strip_prefix(public.join("van-ban")).unwrap().display()
+        );
+        let html = read(dir.join("index.html"));
+        let body = &html
+            [html.find("class=\"doc-body\"").unwrap()..html.find("class=\"doc-footer\"").unwrap()];
+        let mut forward: Vec<(&str, String)> = Vec::new();
+        for c in cited.captures_iter(body) {
+            forward.push(("Được dẫn chiếu bởi", c[1].to_string()));
+        }
+        for (heading, back) in [
+            ("Căn cứ / thực hiện", "Được thực hiện bởi"),
+            ("Thay thế", "Bị thay thế bởi"),
+        ] {
+            if let Some(i) = html.find(&format!(">{heading}</h3>")) {
+                let list = &html[i..i + html[i..].find("</ul>").unwrap()];
+                for c in href.captures_iter(list) {
+                    forward.push((back, c[1].to_string()));
+                }
+            }
+        }
+        for (back, target) in forward {
+            let target_html = read(public.join(&target).join("index.html"));
+            let i = target_html
+                .find(&format!(">{back}</h3>"))
+                .unwrap_or_else(|| panic!("{target} lacks {back} for {own}"));
+            let list = &target_html[i..i + target_html[i..].find("</ul>").unwrap()];
+            assert!(
+                list.contains(&format!("../../../{own}")),
+                "{target} does not link back to {own} under {back}"
+            );
+            pairs += 1;
+        }
+    }
+    assert!(
+        pairs >= 5,
+        "the example has at least five relations, found {pairs}"
+    );
+}

@@ -45,7 +45,7 @@ impl Glossary {
             .collect::<Vec<_>>()
             .join("|");
         let pattern = (!abbrs.is_empty())
-            .then(|| Regex::new(&format!(r"(?:^|\b|\W)({alternation})(?:\b|$)")).ok())
+            .then(|| Regex::new(&format!(r"(?:^|[^\p{{L}}\p{{N}}])({alternation})")).ok())
             .flatten();
         Glossary {
             pattern,
@@ -162,6 +162,14 @@ fn abbreviate(text: &str, glossary: &Glossary, out: &mut String) {
     let mut last = 0;
     for c in re.captures_iter(text) {
         let Some(m) = c.get(1) else { continue };
+        // A whole word only: "UBND" but not the start of "UBNDX".
+        if text[m.end()..]
+            .chars()
+            .next()
+            .is_some_and(char::is_alphanumeric)
+        {
+            continue;
+        }
         let _ = escape_html(&mut *out, &text[last..m.start()]);
         out.push_str("<abbr title=\"");
         let _ = escape_html(
