@@ -79,15 +79,15 @@ fn postings(site: &Path, key: &str) -> Option<BTreeMap<String, Vec<u32>>> {
     let shards = meta["shards"].as_u64().expect("shards") as u32;
     let shard = gunzip(&site.join(format!("search/s/{:x}.gz", fnv1a(key) % shards)));
     let line = shard.lines().find(|l| l.split('\t').next() == Some(key))?;
-    let mut rest = line[key.len() + 1..].to_string();
-    if let Some(name) = rest.strip_prefix('@') {
-        rest = gunzip(&site.join(format!("search/k/{name}.gz")));
-    }
-    let f: Vec<&str> = rest.split('\t').collect();
+    let f: Vec<&str> = line[key.len() + 1..].split('\t').collect();
     let mut out = BTreeMap::new();
     for pair in f.chunks(2) {
+        let list = match pair[1].strip_prefix('@') {
+            Some(name) => gunzip(&site.join(format!("search/k/{name}.gz"))),
+            None => pair[1].to_string(),
+        };
         let mut doc = 0u32;
-        let docs = pair[1]
+        let docs = list
             .split(',')
             .map(|e| {
                 doc += u32::from_str_radix(&e[..e.len() - 1], 36).expect("delta");

@@ -6,8 +6,9 @@
 //! - `search/meta.gz`: JSON with the document count, the shard count, year
 //!   ranges, facet values with their counts and the abbreviation groups.
 //! - `search/s/<shard>.gz`: one line per index key whose hash falls in the
-//!   shard: `key \t variant \t postings [\t variant \t postings ...]`, or
-//!   `key \t @name` when the key's postings are in `search/k/<name>.gz`.
+//!   shard: `key \t variant \t postings [\t variant \t postings ...]`,
+//!   where a long list is written `@name`, its file `search/k/<name>.gz`.
+//!   A word with several variants also has the variant `*`, their union.
 //! - `search/d/<doc>.gz`: one directive's address, number, date, subject and
 //!   plain text by section, for the result list and its snippets.
 //! - `search/facets.gz`: documents per kind, issuer, recipient and topic.
@@ -51,7 +52,7 @@ const B: f32 = 0.3;
 /// Scores are quantized to 1..=35, one base-36 digit.
 const MAX_SCORE: f32 = 35.0;
 /// Documents per parallel work item.
-const CHUNK: usize = 64;
+const CHUNK: usize = 128;
 /// Postings longer than this (bytes of text) get a file of their own.
 const OWN_FILE: usize = 1500;
 /// Aim for about this many keys per shard.
@@ -226,6 +227,27 @@ impl std::hash::Hasher for Fnv {
 
 type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
 
+/// A multiplicative hash for integer keys (term keys).
+#[derive(Default, Clone, Copy)]
+pub struct IntHash(u64);
+
+impl std::hash::Hasher for IntHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (x ^ (x >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 ^= self.0 >> 32;
+    }
+}
+
+type IntMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<IntHash>>;
+
 /// A word as read: its folded form and variant (ids in [`Vocab`]).
 #[derive(Clone, Copy)]
 struct Word {
@@ -311,7 +333,7 @@ const PAIR: u64 = 1 << 63;
 
 /// Weighted term frequencies per term key: a word `fold << 32 | variant`,
 /// or a pair `PAIR | fold_a << 31 | fold_b`.
-type Terms = FastMap<u64, f32>;
+type Terms = IntMap<f32>;
 
 /// Adds a text's words and adjacent pairs, and the forms its
 /// abbreviations stand for.
@@ -413,8 +435,9 @@ fn doc_terms(
         "i": issuer,
         "x": leads,
     });
+    // The rest of each section after its lead (the client joins them).
     let full = cut.then(
-        || json!({ "x": sections.iter().map(|(a, t, x)| json!([a, t, x])).collect::<Vec<_>>() }),
+        || json!({ "r": sections.iter().map(|(_, _, x)| &x[lead(x).len()..]).collect::<Vec<_>>() }),
     );
     if full.is_some() {
         store["f"] = json!(1);
@@ -423,7 +446,7 @@ fn doc_terms(
 }
 
 /// A directive's doc-store entries: the summary with each section's lead
-/// (`d/`), and, when a lead was cut, the whole text (`t/`), fetched only
+/// (`d/`), and, when a lead was cut, the rest of each section (`t/`), fetched only
 /// when the leads do not show every word of the query.
 struct Store {
     lead: Value,
@@ -491,27 +514,39 @@ fn encode_list(list: &[(u32, u8)], out: &mut String) {
     }
 }
 
-/// The postings part of a key's line: `variant \t postings ...`. Keys in
+/// The lists of a key's line: one per variant, and for a word with several
+/// variants their union `*` (best score per document), which is all a
+/// query without diacritics needs ("doi" is đổi, đối, đội, đời...). Keys in
 /// many documents weigh little (low idf) and are the bulk of a query's
 /// download: their scores keep 7 levels instead of 35, which gzip packs in
 /// a third of the bytes.
-fn encode_postings(p: &Postings, docs: usize) -> String {
-    let df: usize = p.values().map(Vec::len).sum();
+fn encode_postings(p: &Postings, docs: usize) -> Vec<(String, String)> {
+    let union: Option<Vec<(u32, u8)>> = (p.len() > 1).then(|| {
+        let mut all: Vec<(u32, u8)> = p.values().flatten().copied().collect();
+        // Highest score first within a document, then keep the first.
+        all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        all.dedup_by_key(|e| e.0);
+        all
+    });
+    let df = union
+        .as_ref()
+        .map_or_else(|| p.values().map(Vec::len).sum(), Vec::len);
     let coarse = df >= COARSE_MIN && df * COMMON > docs;
-    let mut out = String::new();
-    for (i, (variant, list)) in p.iter().enumerate() {
-        if i > 0 {
-            out.push('\t');
-        }
-        out.push_str(variant);
-        out.push('\t');
+    let encode = |list: &[(u32, u8)]| {
+        let mut out = String::new();
         if coarse {
             let list: Vec<(u32, u8)> = list.iter().map(|&(d, s)| (d, coarsen(s))).collect();
             encode_list(&list, &mut out);
         } else {
             encode_list(list, &mut out);
         }
+        out
+    };
+    let mut out: Vec<(String, String)> = Vec::with_capacity(p.len() + 1);
+    if let Some(u) = &union {
+        out.push(("*".to_string(), encode(u)));
     }
+    out.extend(p.iter().map(|(v, list)| (v.clone(), encode(list))));
     out
 }
 
@@ -566,14 +601,14 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
     let avg_len = lens.iter().sum::<usize>() as f32 / n.max(1) as f32;
 
     // Per chunk of documents: its postings and its gzipped doc-store files.
-    type Chunk = (HashMap<String, Postings>, Vec<(Vec<u8>, Option<Vec<u8>>)>);
+    type Chunk = (FastMap<String, Postings>, Vec<(Vec<u8>, Option<Vec<u8>>)>);
     let chunks: Vec<Chunk> = graph
         .order
         .par_chunks(CHUNK)
         .enumerate()
         .map(|(c, ids)| {
             let mut vocab = Vocab::default();
-            let mut by_key: FastMap<u64, Vec<(u32, u8)>> = FastMap::default();
+            let mut by_key: IntMap<Vec<(u32, u8)>> = IntMap::default();
             let mut stores = Vec::with_capacity(ids.len());
             for (j, &id) in ids.iter().enumerate() {
                 let doc = c * CHUNK + j;
@@ -587,7 +622,7 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
                 let json = |v: &Value| gzip(&serde_json::to_vec(v).unwrap_or_default());
                 stores.push((json(&store.lead), store.full.as_ref().map(json)));
             }
-            let mut local: HashMap<String, Postings> = HashMap::new();
+            let mut local: FastMap<String, Postings> = FastMap::default();
             for (key, mut list) in by_key {
                 list.sort_unstable();
                 let (k, variant) = vocab.key_strings(key);
@@ -597,7 +632,7 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
         })
         .collect();
     lap("terms");
-    let mut all: HashMap<String, Postings> = HashMap::new();
+    let mut all: FastMap<String, Postings> = FastMap::default();
     let mut doc_files: Vec<Page> = Vec::with_capacity(n);
     let mut text_files: Vec<Page> = Vec::new();
     let mut doc = 0usize;
@@ -629,7 +664,7 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
     let shards = (keys.len() / KEYS_PER_SHARD)
         .clamp(1, 4096)
         .next_power_of_two() as u32;
-    let encoded: Vec<(String, String)> = keys
+    let encoded: Vec<(String, Vec<(String, String)>)> = keys
         .par_iter()
         .map(|(k, p)| (k.clone(), encode_postings(p, n)))
         .collect();
@@ -638,25 +673,28 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
     let mut shard_text: Vec<String> = vec![String::new(); shards as usize];
     let mut own: Vec<(String, String)> = Vec::new();
     let mut names: HashMap<String, usize> = HashMap::new();
-    for (key, postings) in encoded {
-        let h = fnv1a(&key);
-        let line = &mut shard_text[(h % shards) as usize];
+    for (key, lists) in encoded {
+        let line = &mut shard_text[(fnv1a(&key) % shards) as usize];
         line.push_str(&key);
-        line.push('\t');
-        if postings.len() > OWN_FILE {
-            let base = format!("{h:08x}");
-            let count = names.entry(base.clone()).or_default();
-            *count += 1;
-            let name = if *count == 1 {
-                base
+        for (variant, list) in lists {
+            line.push('\t');
+            line.push_str(&variant);
+            line.push('\t');
+            if list.len() > OWN_FILE {
+                let base = format!("{:08x}", fnv1a(&format!("{key}\t{variant}")));
+                let count = names.entry(base.clone()).or_default();
+                *count += 1;
+                let name = if *count == 1 {
+                    base
+                } else {
+                    format!("{base}-{count}")
+                };
+                line.push('@');
+                line.push_str(&name);
+                own.push((name, list));
             } else {
-                format!("{base}-{count}")
-            };
-            line.push('@');
-            line.push_str(&name);
-            own.push((name, postings));
-        } else {
-            line.push_str(&postings);
+                line.push_str(&list);
+            }
         }
         line.push('\n');
     }

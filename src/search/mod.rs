@@ -31,7 +31,15 @@ pub struct Token {
 
 /// Whether `c` belongs to a token: JS `[\p{Alphabetic}\p{N}\u0300-\u036f]`.
 pub fn is_token_char(c: char) -> bool {
-    c.is_alphabetic() || c.is_numeric() || is_mark(c)
+    match c as u32 {
+        // Fast paths, same answers: ASCII; Latin-1 and Latin Extended-A/B
+        // letters (all alphabetic but × and ÷); the combining marks;
+        // Latin Extended Additional (Vietnamese ạ ả ấ ... ỹ), all letters.
+        0..=0x7f => c.is_ascii_alphanumeric(),
+        0xc0..=0x24f => c != '\u{d7}' && c != '\u{f7}',
+        0x300..=0x36f | 0x1e00..=0x1eff => true,
+        _ => c.is_alphabetic() || c.is_numeric(),
+    }
 }
 
 fn is_mark(c: char) -> bool {
@@ -247,6 +255,14 @@ mod tests {
         assert_eq!(normalized("phòng, chống"), ["phòng", "chống"]);
         let t = tokenize("a hoá");
         assert_eq!((t[1].start, t[1].end), (2, 2 + "hoá".len()));
+    }
+
+    #[test]
+    fn token_chars_fast_paths_agree_with_unicode() {
+        for c in (0u32..0x2000).filter_map(char::from_u32) {
+            let slow = c.is_alphabetic() || c.is_numeric() || is_mark(c);
+            assert_eq!(is_token_char(c), slow, "{c:?} U+{:04X}", c as u32);
+        }
     }
 
     #[test]

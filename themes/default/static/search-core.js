@@ -116,13 +116,11 @@
     return { docs: docs, scores: scores };
   }
 
-  /* "variant \t list \t variant \t list ..." → [{variant, docs, scores}] */
-  function decodePostings(key, rest) {
+  /* "variant \t list \t variant \t list ..." → [{variant, list}], where
+   * list is the encoded postings or "@name" (a file of its own). */
+  function splitLine(key, rest) {
     var f = rest.split("\t"), out = [];
-    for (var i = 0; i + 1 < f.length; i += 2) {
-      var l = decodeList(f[i + 1]);
-      out.push({ variant: f[i] || key, docs: l.docs, scores: l.scores });
-    }
+    for (var i = 0; i + 1 < f.length; i += 2) out.push({ variant: f[i] || key, list: f[i + 1] });
     return out;
   }
 
@@ -163,14 +161,34 @@
     return this.shards[n];
   };
 
-  /* Postings of one key, or null when the key is in no document. */
-  Index.prototype.postings = function (key) {
-    var self = this;
+  /* The variants of one key ({variant, list}), or null when the key is in
+   * no document. */
+  Index.prototype.variants = function (key) {
     return this.shard(fnv1a(key) % this.meta.shards).then(function (map) {
       var rest = map.get(key);
-      if (rest === undefined) return null;
-      if (rest.charAt(0) === "@") return self.load("k/" + rest.slice(1) + ".gz").then(function (t) { return decodePostings(key, t); });
-      return decodePostings(key, rest);
+      return rest === undefined ? null : splitLine(key, rest);
+    });
+  };
+
+  /* Decoded postings of a variant, fetching its own file if it has one. */
+  Index.prototype.list = function (v) {
+    if (v.list.charAt(0) !== "@") return Promise.resolve(decodeList(v.list));
+    return this.load("k/" + v.list.slice(1) + ".gz").then(decodeList);
+  };
+
+  /* The lists a word needs: without diacritics, the union of its variants
+   * ("*") alone; with, the union (folded matches) and its exact form. */
+  Index.prototype.wordPostings = function (w) {
+    var self = this;
+    return this.variants(w.fold).then(function (vs) {
+      if (!vs) return null;
+      var union = vs.filter(function (v) { return v.variant === "*"; })[0], pick;
+      if (!union) pick = vs;
+      else if (!w.marked) pick = [union];
+      else pick = [union].concat(vs.filter(function (v) { return v.variant === w.norm; }));
+      return Promise.all(pick.map(function (v) { return self.list(v); })).then(function (lists) {
+        return lists.map(function (l, i) { return { variant: pick[i].variant, docs: l.docs, scores: l.scores }; });
+      });
     });
   };
 
@@ -207,9 +225,72 @@
     return this.doc(id).then(function (doc) {
       if (!doc.f || leadsShowQuery(self, parsed, doc)) return doc;
       return self.load("t/" + id.toString(16) + ".gz").then(function (t) {
-        var full = JSON.parse(t), out = {};
+        var rest = JSON.parse(t).r, out = {};
         Object.keys(doc).forEach(function (k) { out[k] = doc[k]; });
-        out.x = full.x;
+        out.x = doc.x.map(function (sec, i) { return [sec[0], sec[1], sec[2] + (rest[i] || "")]; });
+        out.f = 0;
+        return out;
+      });
+    });
+  };
+
+  function leadsShowQuery(index, parsed, doc) {
+    var found = {};
+    doc.x.forEach(function (sec) {
+      tokenize(sec[1] + " " + sec[2]).forEach(function (t) { found[t.fold] = 1; });
+    });
+    return parsed.words.every(function (w) {
+      return found[w.fold] || alternatives(index, w).some(function (t) { return found[t]; });
+    });
+  }
+
+  /* Words that stand for `w` in a text: those of every form of the
+   * abbreviation groups whose forms contain it ("pctntc" for "tham"). */
+  function alternatives(index, w) {
+    var out = [];
+    ((index.meta && index.meta.groups) || []).forEach(function (g) {
+      var hit = g.some(function (form) { return (" " + form + " ").indexOf(" " + w.fold + " ") >= 0; });
+      if (hit) g.forEach(function (form) { out.push.apply(out, form.split(" ")); });
+    });
+    return out;
+  }
+
+  Index.prototype.loadFacets = function () {
+    var self = this;
+    if (!this.facetsPromise) {
+      this.facetsPromise = this.load("facets.gz").then(function (t) {
+        var raw = JSON.parse(t), out = {};
+        Object.keys(raw).forEach(function (dim) {
+          out[dim] = {};
+          Object.keys(raw[dim]).forEach(function (v) {
+            var parts = raw[dim][v] ? raw[dim][v].split(",") : [], ids = new Int32Array(parts.length), d = 0;
+            for (var i = 0; i < parts.length; i++) { d += parseInt(parts[i], 36); ids[i] = d; }
+            out[dim][v] = ids;
+          });
+        });
+        self.facets = out;
+        return out;
+      });
+    }
+    return this.facetsPromise;
+  };
+
+  /* A directive's summary and the lead of each section. */
+  Index.prototype.doc = function (id) {
+    if (!this.docs[id]) this.docs[id] = this.load("d/" + id.toString(16) + ".gz").then(JSON.parse);
+    return this.docs[id];
+  };
+
+  /* The summary, with the whole text of each section when the leads do
+   * not show every word of the query (long directives only). */
+  Index.prototype.docFor = function (id, parsed) {
+    var self = this;
+    return this.doc(id).then(function (doc) {
+      if (!doc.f || leadsShowQuery(self, parsed, doc)) return doc;
+      return self.load("t/" + id.toString(16) + ".gz").then(function (t) {
+        var rest = JSON.parse(t).r, out = {};
+        Object.keys(doc).forEach(function (k) { out[k] = doc[k]; });
+        out.x = doc.x.map(function (sec, i) { return [sec[0], sec[1], sec[2] + (rest[i] || "")]; });
         out.f = 0;
         return out;
       });
@@ -221,7 +302,7 @@
     doc.x.forEach(function (sec) {
       tokenize(sec[1] + " " + sec[2]).forEach(function (t) { if (set[t.fold]) { found[t.fold] = 1; any = true; } });
     });
-    return any && parsed.words.every(function (w) { return found[w.fold] || !isQueryWordExpandable(index, w); });
+    return any && parsed.words.every(function (w) { return found[w.fold] || inGroup(index, w); });
   }
 
   /* A word met in the leads only through an abbreviation group (PCTNTC
@@ -284,8 +365,8 @@
     return index.init().then(function () {
       var parsed = parseQuery(q), meta = index.meta, n = meta.n;
       var need = hasFilters(filters) && DIMS.some(function (d) { return filters[d]; }) ? index.loadFacets() : Promise.resolve();
-      var lists = parsed.words.map(function (w) { return index.postings(w.fold); })
-        .concat(parsed.pairs.map(function (p) { return index.postings(p.key); }));
+      var lists = parsed.words.map(function (w) { return index.wordPostings(w); })
+        .concat(parsed.pairs.map(function (p) { return index.wordPostings({ fold: p.key, marked: false }); }));
       return Promise.all([need].concat(lists)).then(function (got) {
         if (onLoaded) onLoaded();
         var posts = got.slice(1), mask = filterMask(index, filters), i, d;
@@ -303,6 +384,7 @@
           var ws = new Float32Array(n), ex = new Uint8Array(n), df = 0;
           posts[k].forEach(function (v) {
             var isExact = !w.marked || v.variant === w.norm, mult = isExact ? 1 : FOLDED;
+            if (v.variant === "*" && !w.marked) mult = 1;
             for (var j = 0; j < v.docs.length; j++) {
               var doc = v.docs[j], s = v.scores[j] * mult;
               if (s > ws[doc]) ws[doc] = s;
