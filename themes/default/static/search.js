@@ -107,6 +107,8 @@
       state.shown += page.length;
       more.hidden = state.shown >= state.results.length;
       if (started) list.setAttribute("data-ms", String(Math.round(performance.now() - started)));
+      list.setAttribute("data-q", state.q);
+      list.setAttribute("data-seq", String(seq));
       list.setAttribute("data-ready", "1");
     });
   }

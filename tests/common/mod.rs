@@ -1,0 +1,4 @@
+//! Helpers shared by integration tests that need a browser.
+#![allow(dead_code)]
+
+pub mod browser;
