@@ -65,7 +65,7 @@ pub struct Abbreviations {
     /// Group → forms → normalized tokens.
     groups: Vec<Vec<Vec<String>>>,
     /// First token of a form → (group, form).
-    by_first: HashMap<String, Vec<(usize, usize)>>,
+    by_first: FastMap<String, Vec<(usize, usize)>>,
 }
 
 impl Abbreviations {
@@ -98,7 +98,7 @@ impl Abbreviations {
                 groups.push(g);
             }
         }
-        let mut by_first: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        let mut by_first: FastMap<String, Vec<(usize, usize)>> = FastMap::default();
         for (gi, g) in groups.iter().enumerate() {
             for (fi, f) in g.iter().enumerate() {
                 by_first.entry(f[0].clone()).or_default().push((gi, fi));
@@ -202,26 +202,40 @@ pub fn sections_text(d: &Directive) -> Vec<(String, String, String)> {
     out
 }
 
-/// FNV-1a 64 as a `Hasher`: the index's maps hash short strings and
-/// integers by the million, where SipHash's guarantees buy nothing.
+/// A fast `Hasher` for the index's maps (the FxHash mix, eight bytes at a
+/// time): they hash short strings by the million, where SipHash's
+/// guarantees buy nothing. Output does not depend on it (maps are sorted
+/// before anything is written).
 #[derive(Default, Clone, Copy)]
 pub struct Fnv(u64);
+
+impl Fnv {
+    #[inline]
+    fn mix(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
 
 impl std::hash::Hasher for Fnv {
     fn finish(&self) -> u64 {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            self.mix(u64::from_le_bytes(b));
         }
-        self.0 = h;
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.mix(u64::from_le_bytes(b) ^ (rest.len() as u64) << 59);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.mix(u64::from(i));
     }
 }
 
@@ -268,6 +282,8 @@ struct Vocab {
     /// Normalized forms; "" when equal to the folded form.
     variants: Vec<String>,
     variant_ids: FastMap<String, u32>,
+    /// A reusable buffer of word ids.
+    buf: Vec<u32>,
 }
 
 fn intern(ids: &mut FastMap<String, u32>, list: &mut Vec<String>, s: String) -> u32 {
@@ -335,14 +351,21 @@ const PAIR: u64 = 1 << 63;
 /// or a pair `PAIR | fold_a << 31 | fold_b`.
 type Terms = IntMap<f32>;
 
-/// Adds a text's words and adjacent pairs, and the forms its
-/// abbreviations stand for.
-fn add_text(terms: &mut Terms, vocab: &mut Vocab, abbr: &Abbreviations, text: &str, w: f32) {
-    let ids: Vec<u32> = super::word_ranges(text)
-        .map(|(s, e)| vocab.word(&text[s..e], abbr))
-        .collect();
+/// Adds a text's words and adjacent pairs, and (with `expand`) the forms
+/// its abbreviations stand for.
+fn add_text(
+    terms: &mut Terms,
+    vocab: &mut Vocab,
+    abbr: &Abbreviations,
+    text: &str,
+    w: f32,
+    expand: bool,
+) {
+    let mut ids = std::mem::take(&mut vocab.buf);
+    ids.clear();
+    ids.extend(super::word_ranges(text).map(|(s, e)| vocab.word(&text[s..e], abbr)));
     add_ids(terms, vocab, &ids, w);
-    if ids.iter().any(|&i| vocab.words[i as usize].starts_form) {
+    if expand && ids.iter().any(|&i| vocab.words[i as usize].starts_form) {
         let norms: Vec<&str> = ids.iter().map(|&i| vocab.norm(i)).collect();
         let forms: Vec<Vec<String>> = abbr
             .expansions_of(&norms)
@@ -354,6 +377,7 @@ fn add_text(terms: &mut Terms, vocab: &mut Vocab, abbr: &Abbreviations, text: &s
             add_ids(terms, vocab, &ids, w);
         }
     }
+    vocab.buf = ids;
 }
 
 fn add_ids(terms: &mut Terms, vocab: &Vocab, ids: &[u32], w: f32) {
@@ -382,22 +406,21 @@ fn doc_terms(
     let v = &graph.validated;
     // A topic's forms already name each other: no expansion, and each of
     // their words counts once, or a tagged text would outweigh any body.
-    let mut terms: Terms = Terms::default();
-    let none = Abbreviations::from_forms(&[]);
+    let mut terms: Terms = Terms::with_capacity_and_hasher(4096, Default::default());
     for t in &d.topics {
         if let Some(t) = v.topics.get(t) {
             for form in std::iter::once(&t.name)
                 .chain(t.abbr.as_ref())
                 .chain(t.aliases.iter())
             {
-                add_text(&mut terms, vocab, &none, form, W_TOPIC);
+                add_text(&mut terms, vocab, abbr, form, W_TOPIC, false);
             }
         }
     }
     for w in terms.values_mut() {
         *w = w.min(W_TOPIC);
     }
-    let mut add = |text: &str, w: f32| add_text(&mut terms, vocab, abbr, text, w);
+    let mut add = |text: &str, w: f32| add_text(&mut terms, vocab, abbr, text, w, true);
     add(&d.number, W_NUMBER);
     add(&d.subject, W_SUBJECT);
     for m in &d.mentions {
@@ -417,40 +440,65 @@ fn doc_terms(
             add(para, W_BODY);
         }
     }
-    let mut cut = false;
-    let leads: Vec<Value> = sections
+    let leads: Vec<(&str, &str, &str)> = sections
         .iter()
-        .map(|(a, t, x)| {
-            let l = lead(x);
-            cut |= l.len() < x.len();
-            json!([a, t, l])
-        })
+        .map(|(a, t, x)| (a.as_str(), t.as_str(), lead(x)))
         .collect();
-    let mut store = json!({
-        "u": d.url(),
-        "n": d.number,
-        "d": dates::short(d.date),
-        "s": d.subject,
-        "k": kind,
-        "i": issuer,
-        "x": leads,
-    });
+    let cut = leads
+        .iter()
+        .zip(&sections)
+        .any(|(l, s)| l.2.len() < s.2.len());
+    let url = d.url();
+    let date = dates::short(d.date);
+    let entry = DocEntry {
+        u: &url,
+        n: &d.number,
+        d: &date,
+        s: &d.subject,
+        k: kind,
+        i: issuer,
+        x: leads,
+        f: cut.then_some(1),
+    };
+    let lead_json = serde_json::to_vec(&entry).unwrap_or_default();
     // The rest of each section after its lead (the client joins them).
-    let full = cut.then(
-        || json!({ "r": sections.iter().map(|(_, _, x)| &x[lead(x).len()..]).collect::<Vec<_>>() }),
-    );
-    if full.is_some() {
-        store["f"] = json!(1);
-    }
-    (terms, Store { lead: store, full })
+    let full = cut.then(|| {
+        let rest: Vec<&str> = sections
+            .iter()
+            .map(|(_, _, x)| &x[lead(x).len()..])
+            .collect();
+        serde_json::to_vec(&serde_json::json!({ "r": rest })).unwrap_or_default()
+    });
+    (
+        terms,
+        Store {
+            lead: lead_json,
+            full,
+        },
+    )
 }
 
-/// A directive's doc-store entries: the summary with each section's lead
-/// (`d/`), and, when a lead was cut, the rest of each section (`t/`), fetched only
-/// when the leads do not show every word of the query.
+/// A `d/` file: address, number, date, subject, kind, issuer, sections
+/// as (anchor, title, lead), and `f: 1` when a `t/` file holds the rest.
+#[derive(serde::Serialize)]
+struct DocEntry<'a> {
+    u: &'a str,
+    n: &'a str,
+    d: &'a str,
+    s: &'a str,
+    k: &'a str,
+    i: &'a str,
+    x: Vec<(&'a str, &'a str, &'a str)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    f: Option<u8>,
+}
+
+/// A directive's doc-store entries (JSON): the summary with each section's
+/// lead (`d/`), and, when a lead was cut, the rest of each section (`t/`),
+/// fetched only when the leads do not show every word of the query.
 struct Store {
-    lead: Value,
-    full: Option<Value>,
+    lead: Vec<u8>,
+    full: Option<Vec<u8>>,
 }
 
 /// Characters of a section kept in its lead.
@@ -480,8 +528,16 @@ pub fn score(wtf: f32, len: usize, avg_len: f32) -> u8 {
     (s * MAX_SCORE).round().clamp(1.0, MAX_SCORE) as u8
 }
 
+/// zlib-rs at level 2: as fast as level 1 and a fifth smaller on this
+/// text (level 1 is its "quick" strategy); higher levels cost more time
+/// than they save bytes.
+const GZ_LEVEL: u32 = 2;
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = GzEncoder::new(Vec::with_capacity(bytes.len() / 3), Compression::fast());
+    let mut enc = GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 3),
+        Compression::new(GZ_LEVEL),
+    );
     // Writing to a Vec cannot fail.
     let _ = enc.write_all(bytes);
     enc.finish().unwrap_or_default()
@@ -619,8 +675,7 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
                         .or_default()
                         .push((doc as u32, score(wtf, lens[doc], avg_len)));
                 }
-                let json = |v: &Value| gzip(&serde_json::to_vec(v).unwrap_or_default());
-                stores.push((json(&store.lead), store.full.as_ref().map(json)));
+                stores.push((gzip(&store.lead), store.full.as_deref().map(gzip)));
             }
             let mut local: FastMap<String, Postings> = FastMap::default();
             for (key, mut list) in by_key {
@@ -887,7 +942,14 @@ mod tests {
         let mut terms = Terms::default();
         let mut vocab = Vocab::default();
         let none = Abbreviations::from_forms(&[]);
-        add_text(&mut terms, &mut vocab, &none, "Tham nhũng, tham mưu", 1.0);
+        add_text(
+            &mut terms,
+            &mut vocab,
+            &none,
+            "Tham nhũng, tham mưu",
+            1.0,
+            true,
+        );
         let named: HashMap<(String, String), f32> = terms
             .iter()
             .map(|(&k, &w)| (vocab.key_strings(k), w))
@@ -907,6 +969,21 @@ mod tests {
             ]
         );
         assert_eq!(named[&k("tham", "")], 2.0);
+    }
+
+    #[test]
+    fn a_word_first_seen_unexpanded_still_expands_later() {
+        let abbr = Abbreviations::from_forms(&[vec!["PCTNTC", "phòng, chống tham nhũng"]]);
+        let mut vocab = Vocab::default();
+        let mut terms = Terms::default();
+        add_text(&mut terms, &mut vocab, &abbr, "PCTNTC", 4.0, false);
+        assert_eq!(terms.len(), 1);
+        add_text(&mut terms, &mut vocab, &abbr, "về PCTNTC", 1.0, true);
+        let keys: Vec<(String, String)> = terms.keys().map(|&k| vocab.key_strings(k)).collect();
+        assert!(
+            keys.contains(&("tham nhung".into(), String::new())),
+            "{keys:?}"
+        );
     }
 
     #[test]
