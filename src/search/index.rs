@@ -30,12 +30,10 @@ use crate::parse::body::markdown_options;
 use crate::render::{Page, dates};
 use crate::resolve::SiteGraph;
 use flate2::Compression;
-use flate2::write::GzEncoder;
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use rayon::prelude::*;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 
 /// Field weights of BM25F: the number outweighs everything, then the
 /// subject, the topics, the headings and numbers cited; the body counts 1.
@@ -53,6 +51,8 @@ const B: f32 = 0.3;
 const MAX_SCORE: f32 = 35.0;
 /// Documents per parallel work item.
 const CHUNK: usize = 128;
+/// Key partitions merged in parallel.
+const PARTS: usize = 64;
 /// Postings longer than this (bytes of text) get a file of their own.
 const OWN_FILE: usize = 1500;
 /// Aim for about this many keys per shard.
@@ -116,8 +116,14 @@ impl Abbreviations {
 
     /// [`Self::expansions`] over normalized words.
     pub fn expansions_of(&self, norms: &[&str]) -> Vec<&[String]> {
+        self.expansions_at(norms, |_| true)
+    }
+
+    /// [`Self::expansions_of`], looking only at positions `may_start`
+    /// accepts (the index knows which words start a form).
+    fn expansions_at(&self, norms: &[&str], may_start: impl Fn(usize) -> bool) -> Vec<&[String]> {
         let mut out = Vec::new();
-        for i in 0..norms.len() {
+        for i in (0..norms.len()).filter(|&i| may_start(i)) {
             let Some(cands) = self.by_first.get(norms[i]) else {
                 continue;
             };
@@ -267,6 +273,8 @@ type IntMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<IntHash>>;
 struct Word {
     fold: u32,
     variant: u32,
+    /// Dense id of (fold, variant), for [`Acc`].
+    term: u32,
     /// Whether an abbreviation form starts with it.
     starts_form: bool,
 }
@@ -284,6 +292,9 @@ struct Vocab {
     variant_ids: FastMap<String, u32>,
     /// A reusable buffer of word ids.
     buf: Vec<u32>,
+    /// Term key (`fold << 32 | variant`) per dense term id, and back.
+    term_keys: Vec<u64>,
+    term_ids: IntMap<u32>,
 }
 
 fn intern(ids: &mut FastMap<String, u32>, list: &mut Vec<String>, s: String) -> u32 {
@@ -305,9 +316,18 @@ impl Vocab {
         let fold = super::fold(&norm);
         let starts_form = abbr.by_first.contains_key(&norm);
         let variant = if norm == fold { String::new() } else { norm };
+        let fold = intern(&mut self.fold_ids, &mut self.folds, fold);
+        let variant = intern(&mut self.variant_ids, &mut self.variants, variant);
+        let key = u64::from(fold) << 32 | u64::from(variant);
+        let next = self.term_keys.len() as u32;
+        let term = *self.term_ids.entry(key).or_insert(next);
+        if term == next {
+            self.term_keys.push(key);
+        }
         let w = Word {
-            fold: intern(&mut self.fold_ids, &mut self.folds, fold),
-            variant: intern(&mut self.variant_ids, &mut self.variants, variant),
+            fold,
+            variant,
+            term,
             starts_form,
         };
         let i = self.words.len() as u32;
@@ -351,10 +371,43 @@ const PAIR: u64 = 1 << 63;
 /// or a pair `PAIR | fold_a << 31 | fold_b`.
 type Terms = IntMap<f32>;
 
+/// One document's weighted term frequencies: words in a dense array by
+/// term id (most tokens are words: no hashing), pairs in a map.
+#[derive(Default)]
+struct Acc {
+    words: Vec<f32>,
+    touched: Vec<u32>,
+    pairs: Terms,
+}
+
+impl Acc {
+    /// Every term with its weight, emptying the accumulator.
+    fn drain(&mut self, vocab: &Vocab) -> Vec<(u64, f32)> {
+        let mut out = Vec::with_capacity(self.touched.len() + self.pairs.len());
+        for t in self.touched.drain(..) {
+            out.push((vocab.term_keys[t as usize], self.words[t as usize]));
+            self.words[t as usize] = 0.0;
+        }
+        out.extend(self.pairs.drain());
+        out
+    }
+
+    /// Caps every weight so far at `max`.
+    fn cap(&mut self, max: f32) {
+        for &t in &self.touched {
+            let w = &mut self.words[t as usize];
+            *w = w.min(max);
+        }
+        for w in self.pairs.values_mut() {
+            *w = w.min(max);
+        }
+    }
+}
+
 /// Adds a text's words and adjacent pairs, and (with `expand`) the forms
 /// its abbreviations stand for.
 fn add_text(
-    terms: &mut Terms,
+    terms: &mut Acc,
     vocab: &mut Vocab,
     abbr: &Abbreviations,
     text: &str,
@@ -368,7 +421,7 @@ fn add_text(
     if expand && ids.iter().any(|&i| vocab.words[i as usize].starts_form) {
         let norms: Vec<&str> = ids.iter().map(|&i| vocab.norm(i)).collect();
         let forms: Vec<Vec<String>> = abbr
-            .expansions_of(&norms)
+            .expansions_at(&norms, |i| vocab.words[ids[i] as usize].starts_form)
             .into_iter()
             .map(<[String]>::to_vec)
             .collect();
@@ -380,15 +433,20 @@ fn add_text(
     vocab.buf = ids;
 }
 
-fn add_ids(terms: &mut Terms, vocab: &Vocab, ids: &[u32], w: f32) {
+fn add_ids(acc: &mut Acc, vocab: &Vocab, ids: &[u32], w: f32) {
+    if acc.words.len() < vocab.term_keys.len() {
+        acc.words.resize(vocab.term_keys.len(), 0.0);
+    }
     for (i, &id) in ids.iter().enumerate() {
         let word = vocab.words[id as usize];
-        *terms
-            .entry(u64::from(word.fold) << 32 | u64::from(word.variant))
-            .or_default() += w;
+        let slot = &mut acc.words[word.term as usize];
+        if *slot == 0.0 {
+            acc.touched.push(word.term);
+        }
+        *slot += w;
         if let Some(&next) = ids.get(i + 1) {
             let b = vocab.words[next as usize].fold;
-            *terms
+            *acc.pairs
                 .entry(PAIR | u64::from(word.fold) << 31 | u64::from(b))
                 .or_default() += w;
         }
@@ -401,26 +459,24 @@ fn doc_terms(
     id: usize,
     abbr: &Abbreviations,
     vocab: &mut Vocab,
-) -> (Terms, Store) {
+    terms: &mut Acc,
+) -> (Vec<(u64, f32)>, Store) {
     let d = graph.directive(id);
     let v = &graph.validated;
     // A topic's forms already name each other: no expansion, and each of
     // their words counts once, or a tagged text would outweigh any body.
-    let mut terms: Terms = Terms::with_capacity_and_hasher(4096, Default::default());
     for t in &d.topics {
         if let Some(t) = v.topics.get(t) {
             for form in std::iter::once(&t.name)
                 .chain(t.abbr.as_ref())
                 .chain(t.aliases.iter())
             {
-                add_text(&mut terms, vocab, abbr, form, W_TOPIC, false);
+                add_text(terms, vocab, abbr, form, W_TOPIC, false);
             }
         }
     }
-    for w in terms.values_mut() {
-        *w = w.min(W_TOPIC);
-    }
-    let mut add = |text: &str, w: f32| add_text(&mut terms, vocab, abbr, text, w, true);
+    terms.cap(W_TOPIC);
+    let mut add = |text: &str, w: f32| add_text(terms, vocab, abbr, text, w, true);
     add(&d.number, W_NUMBER);
     add(&d.subject, W_SUBJECT);
     for m in &d.mentions {
@@ -470,7 +526,7 @@ fn doc_terms(
         serde_json::to_vec(&serde_json::json!({ "r": rest })).unwrap_or_default()
     });
     (
-        terms,
+        terms.drain(vocab),
         Store {
             lead: lead_json,
             full,
@@ -534,13 +590,36 @@ pub fn score(wtf: f32, len: usize, avg_len: f32) -> u8 {
 const GZ_LEVEL: u32 = 2;
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = GzEncoder::new(
-        Vec::with_capacity(bytes.len() / 3),
-        Compression::new(GZ_LEVEL),
-    );
-    // Writing to a Vec cannot fail.
-    let _ = enc.write_all(bytes);
-    enc.finish().unwrap_or_default()
+    thread_local! {
+        // One deflate state per thread, reset between files: allocating
+        // and clearing a fresh one per file cost more than compressing.
+        static DEFLATE: std::cell::RefCell<flate2::Compress> =
+            std::cell::RefCell::new(flate2::Compress::new(Compression::new(GZ_LEVEL), false));
+    }
+    // gzip header: magic, deflate, no flags, no mtime, no extra flags, OS
+    // unknown; then raw deflate; then CRC-32 and size, little-endian.
+    let mut out = Vec::with_capacity(bytes.len() / 3 + 64);
+    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+    DEFLATE.with(|d| {
+        let mut d = d.borrow_mut();
+        d.reset();
+        loop {
+            if out.capacity() - out.len() < 64 {
+                out.reserve(out.capacity().max(1024));
+            }
+            let consumed = d.total_in() as usize;
+            match d.compress_vec(&bytes[consumed..], &mut out, flate2::FlushCompress::Finish) {
+                Ok(flate2::Status::StreamEnd) => break,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    let mut crc = flate2::Crc::new();
+    crc.update(bytes);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out
 }
 
 fn b36(mut n: u32, out: &mut String) {
@@ -656,19 +735,24 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
         .collect();
     let avg_len = lens.iter().sum::<usize>() as f32 / n.max(1) as f32;
 
-    // Per chunk of documents: its postings and its gzipped doc-store files.
-    type Chunk = (FastMap<String, Postings>, Vec<(Vec<u8>, Option<Vec<u8>>)>);
+    // Per chunk of documents: its postings, split in PARTS by key hash so
+    // that chunks merge in parallel, and its gzipped doc-store files.
+    type Chunk = (
+        Vec<Vec<(String, Postings)>>,
+        Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    );
     let chunks: Vec<Chunk> = graph
         .order
         .par_chunks(CHUNK)
         .enumerate()
         .map(|(c, ids)| {
             let mut vocab = Vocab::default();
+            let mut acc = Acc::default();
             let mut by_key: IntMap<Vec<(u32, u8)>> = IntMap::default();
             let mut stores = Vec::with_capacity(ids.len());
             for (j, &id) in ids.iter().enumerate() {
                 let doc = c * CHUNK + j;
-                let (terms, store) = doc_terms(graph, id, &abbr, &mut vocab);
+                let (terms, store) = doc_terms(graph, id, &abbr, &mut vocab, &mut acc);
                 for (key, wtf) in terms {
                     by_key
                         .entry(key)
@@ -683,20 +767,21 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
                 let (k, variant) = vocab.key_strings(key);
                 local.entry(k).or_default().insert(variant, list);
             }
-            (local, stores)
+            let mut parts: Vec<Vec<(String, Postings)>> = vec![Vec::new(); PARTS];
+            for (k, p) in local {
+                parts[fnv1a(&k) as usize % PARTS].push((k, p));
+            }
+            (parts, stores)
         })
         .collect();
     lap("terms");
-    let mut all: FastMap<String, Postings> = FastMap::default();
+    let mut by_part: Vec<Vec<Vec<(String, Postings)>>> = vec![Vec::new(); PARTS];
     let mut doc_files: Vec<Page> = Vec::with_capacity(n);
     let mut text_files: Vec<Page> = Vec::new();
     let mut doc = 0usize;
-    for (chunk, stores) in chunks {
-        for (key, p) in chunk {
-            let e = all.entry(key).or_default();
-            for (variant, list) in p {
-                e.entry(variant).or_default().extend(list);
-            }
+    for (parts, stores) in chunks {
+        for (i, part) in parts.into_iter().enumerate() {
+            by_part[i].push(part);
         }
         for (lead, full) in stores {
             if let Some(bytes) = full {
@@ -712,9 +797,24 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
             doc += 1;
         }
     }
+    // Chunks are in document order, so appending keeps every list sorted.
+    let mut keys: Vec<(String, Postings)> = by_part
+        .into_par_iter()
+        .flat_map_iter(|chunk_parts| {
+            let mut all: FastMap<String, Postings> = FastMap::default();
+            for part in chunk_parts {
+                for (key, p) in part {
+                    let e = all.entry(key).or_default();
+                    for (variant, list) in p {
+                        e.entry(variant).or_default().extend(list);
+                    }
+                }
+            }
+            all.into_iter()
+        })
+        .collect();
+    keys.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
     lap("merged");
-    let mut keys: Vec<(String, Postings)> = all.into_iter().collect();
-    keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
 
     let shards = (keys.len() / KEYS_PER_SHARD)
         .clamp(1, 4096)
@@ -939,7 +1039,7 @@ mod tests {
 
     #[test]
     fn pairs_of_adjacent_tokens_are_keys() {
-        let mut terms = Terms::default();
+        let mut terms = Acc::default();
         let mut vocab = Vocab::default();
         let none = Abbreviations::from_forms(&[]);
         add_text(
@@ -951,8 +1051,9 @@ mod tests {
             true,
         );
         let named: HashMap<(String, String), f32> = terms
-            .iter()
-            .map(|(&k, &w)| (vocab.key_strings(k), w))
+            .drain(&vocab)
+            .into_iter()
+            .map(|(k, w)| (vocab.key_strings(k), w))
             .collect();
         let mut keys: Vec<_> = named.keys().cloned().collect();
         keys.sort();
@@ -975,11 +1076,15 @@ mod tests {
     fn a_word_first_seen_unexpanded_still_expands_later() {
         let abbr = Abbreviations::from_forms(&[vec!["PCTNTC", "phòng, chống tham nhũng"]]);
         let mut vocab = Vocab::default();
-        let mut terms = Terms::default();
+        let mut terms = Acc::default();
         add_text(&mut terms, &mut vocab, &abbr, "PCTNTC", 4.0, false);
-        assert_eq!(terms.len(), 1);
+        assert_eq!(terms.touched.len() + terms.pairs.len(), 1);
         add_text(&mut terms, &mut vocab, &abbr, "về PCTNTC", 1.0, true);
-        let keys: Vec<(String, String)> = terms.keys().map(|&k| vocab.key_strings(k)).collect();
+        let keys: Vec<(String, String)> = terms
+            .drain(&vocab)
+            .into_iter()
+            .map(|(k, _)| vocab.key_strings(k))
+            .collect();
         assert!(
             keys.contains(&("tham nhung".into(), String::new())),
             "{keys:?}"
@@ -993,6 +1098,19 @@ mod tests {
         assert!(score(W_NUMBER, 1000, avg) > score(3.0, 1000, avg));
         assert_eq!(score(1e9, 10, avg), 35);
         assert!(score(0.001, 10_000, avg) >= 1);
+    }
+
+    #[test]
+    fn gzip_round_trips() {
+        use std::io::Read;
+        for text in ["", "a", &"tham nhũng, ".repeat(20_000)] {
+            let gz = gzip(text.as_bytes());
+            let mut back = String::new();
+            flate2::read::GzDecoder::new(&gz[..])
+                .read_to_string(&mut back)
+                .expect("gunzip");
+            assert_eq!(back, text);
+        }
     }
 
     #[test]
