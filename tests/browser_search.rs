@@ -109,11 +109,13 @@ f.addEventListener("load", async () => {
     log("links", links);
     const seq = Number(list.getAttribute("data-seq"));
     const year = d.getElementById("filter-year");
+    year.focus();
     year.value = "2024";
     year.dispatchEvent(new w.Event("change", { bubbles: true }));
     await until(() => Number(list.getAttribute("data-seq")) > seq && list.getAttribute("data-ready"), "filtered");
     log("filtered", numbers());
     log("filtered_url", w.location.pathname + w.location.search);
+    log("filtered_focus", d.activeElement.id);
   } catch (e) {
     log("error", String(e));
   }
@@ -164,6 +166,10 @@ fn a_reader_types_without_diacritics_moves_with_arrows_and_shares_a_filtered_add
     let url = log["filtered_url"].as_str().expect("url");
     assert_eq!(url, "/tim-kiem/?q=tham+nhung&year=2024");
     assert!(!filtered.is_empty() && filtered.len() <= typed.len());
+    assert_eq!(
+        log["filtered_focus"], "filter-year",
+        "focus stays on the filter"
+    );
     let shared = open(&browser, &server, url);
     assert_eq!(result_numbers(&shared), filtered);
     assert!(shared.contains(r#"<option value="2024" selected"#) || shared.contains("Năm"));

@@ -56,6 +56,8 @@
   }
 
   function renderFacets(counts) {
+    // Rebuilt on every run: keep the focus on the filter being used.
+    var focused = document.activeElement && document.activeElement.id;
     facetBox.textContent = "";
     ORDER.forEach(function (dim) {
       var label = document.createElement("label"), select = document.createElement("select");
@@ -85,6 +87,7 @@
       box.appendChild(label);
       facetBox.appendChild(box);
     });
+    if (focused && focused.indexOf("filter-") === 0 && $(focused)) $(focused).focus();
   }
 
   function renderItem(r, doc) {
