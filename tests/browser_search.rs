@@ -107,6 +107,10 @@ f.addEventListener("load", async () => {
     key(d.activeElement, "ArrowUp"); log("up2", active());
     const links = [...list.querySelectorAll("li h2 a")].map((a) => a.textContent);
     log("links", links);
+    const opened = Number(list.getAttribute("data-seq"));
+    d.getElementById("search-filters").open = true;
+    await until(() => Number(list.getAttribute("data-seq")) > opened && list.getAttribute("data-ready"), "filters opened");
+    log("counted", d.getElementById("filter-year").selectedOptions.length === 1 && [...d.getElementById("filter-year").options].map((o) => o.textContent));
     const seq = Number(list.getAttribute("data-seq"));
     const year = d.getElementById("filter-year");
     year.focus();
