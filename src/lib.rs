@@ -160,7 +160,12 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     };
     let staging = output::Staging::begin(&opts.out).map_err(write_error)?;
     stage("theme");
-    let pages = render::render(&graph, &theme, &tera, &render_opts, &|page| {
+    let prepare = |paths: &[String]| {
+        staging
+            .create_dirs(paths.iter().map(String::as_str))
+            .map_err(|e| format!("cannot create folders: {e}"))
+    };
+    let pages = render::render(&graph, &theme, &tera, &render_opts, &prepare, &|page| {
         staging
             .write(&page)
             .map_err(|e| format!("cannot write {}: {e}", page.path))

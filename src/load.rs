@@ -4,6 +4,7 @@
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Loc, display_path};
 use crate::text::nfc;
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
@@ -92,10 +93,17 @@ pub fn load_content(root: &Path, diags: &mut Diagnostics) -> Sources {
             )),
         }
     }
-    sources.directives = paths
-        .iter()
-        .filter_map(|p| read_text(root, p, diags))
+    let read: Vec<(Option<SourceFile>, Diagnostics)> = paths
+        .par_iter()
+        .map(|p| {
+            let mut d = Diagnostics::default();
+            (read_text(root, p, &mut d), d)
+        })
         .collect();
+    for (file, d) in read {
+        diags.extend(d);
+        sources.directives.extend(file);
+    }
     let mut hasher = Xxh3::new();
     for f in [
         &sources.site,

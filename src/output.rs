@@ -42,6 +42,10 @@ struct Cache {
 
 impl Cache {
     fn read(out: &Path) -> Cache {
+        // A cache without its output (deleted by hand) describes nothing.
+        if !out.is_dir() {
+            return Cache::default();
+        }
         let Ok(text) = fs::read_to_string(cache_path(out)) else {
             return Cache::default();
         };
@@ -102,12 +106,25 @@ impl Staging {
         })
     }
 
-    /// Writes one page; safe to call from several threads.
+    /// Creates the folders of the given page paths, up front and in one
+    /// thread: concurrent `mkdir`s in one parent folder contend in the
+    /// kernel.
+    pub fn create_dirs<'a>(&self, paths: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
+        let mut dirs: Vec<&str> = paths
+            .into_iter()
+            .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
+            .collect();
+        dirs.sort_unstable();
+        dirs.dedup();
+        use rayon::prelude::*;
+        dirs.par_iter()
+            .try_for_each(|d| fs::create_dir_all(self.dir.join(d)))
+    }
+
+    /// Writes one page; safe to call from several threads. Its folder must
+    /// exist (see [`Staging::create_dirs`]).
     pub fn write(&self, page: &Page) -> io::Result<()> {
         let target = self.dir.join(&page.path);
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent)?;
-        }
         let hash = xxh3_64(&page.bytes);
         let previous = self.out.join(&page.path);
         let same = self.previous.files.get(&page.path) == Some(&hash)
@@ -182,6 +199,7 @@ fn swap(out: &Path, staging: &Path) -> io::Result<()> {
 /// Writes a whole site at once (tests and small tools).
 pub fn write_site(out: &Path, pages: &[Page]) -> io::Result<WriteStats> {
     let staging = Staging::begin(out)?;
+    staging.create_dirs(pages.iter().map(|p| p.path.as_str()))?;
     for page in pages {
         staging.write(page)?;
     }
@@ -260,6 +278,7 @@ mod tests {
         let staging = Staging::begin(&out).unwrap();
         staging.write(&page("a.html", "A")).unwrap();
         staging.commit(Some(42)).unwrap();
+        assert_eq!(fs::read_to_string(out.join("a.html")).unwrap(), "A");
         assert_eq!(current_files(&out, 42), Some(1));
         assert_eq!(current_files(&out, 43), None);
         fs::remove_file(out.join("a.html")).unwrap();

@@ -89,11 +89,15 @@ pub fn render(
     theme: &Theme,
     tera: &Tera,
     opts: &RenderOptions,
+    prepare: &dyn Fn(&[String]) -> Result<(), String>,
     sink: &(dyn Fn(Page) -> Result<(), String> + Sync),
 ) -> Result<usize, RenderError> {
     let mut site = views::SiteView::new(graph, &opts.base_url);
     site.item_html = render_items(graph, &site, tera)?;
     let jobs = views::jobs(graph);
+    let mut paths: Vec<String> = jobs.iter().map(|j| output_path(&j.url)).collect();
+    paths.extend(theme.static_files.keys().map(|p| format!("assets/{p}")));
+    prepare(&paths).map_err(RenderError)?;
     jobs.par_iter().try_for_each(|job| {
         let page = render_job(graph, job, &site, tera, opts)?;
         sink(page).map_err(RenderError)
@@ -106,6 +110,15 @@ pub fn render(
         sink(page).map_err(RenderError)?;
     }
     Ok(jobs.len() + theme.static_files.len())
+}
+
+/// The file of an address: `van-ban/2024/x/` → `van-ban/2024/x/index.html`.
+fn output_path(url: &str) -> String {
+    if url.is_empty() || url.ends_with('/') {
+        format!("{url}index.html")
+    } else {
+        url.to_string()
+    }
 }
 
 /// Every directive's list item, rendered once for pages two levels deep
@@ -136,7 +149,6 @@ fn render_job(
     tera: &Tera,
     opts: &RenderOptions,
 ) -> Result<Page, RenderError> {
-    let is_file = !job.url.is_empty() && !job.url.ends_with('/');
     let root = if job.template == "404.html" {
         // Served at any address: links must not depend on where.
         site.base_path.clone()
@@ -167,11 +179,7 @@ fn render_job(
             None => html.push_str(&opts.inject),
         }
     }
-    let path = if is_file {
-        job.url.clone()
-    } else {
-        format!("{}index.html", job.url)
-    };
+    let path = output_path(&job.url);
     Ok(Page {
         path,
         bytes: html.into_bytes(),
