@@ -155,7 +155,7 @@ pub struct Directive {
     pub draft: bool,
     /// The address's last part.
     pub slug: String,
-    pub body: String,
+    pub body: std::sync::Arc<str>,
     /// Line of the file where `body` starts.
     pub body_line: usize,
     pub sections: Vec<Section>,
