@@ -73,6 +73,90 @@ pub fn current_files(out: &Path, fingerprint: u64) -> Option<usize> {
     current.then_some(cache.files.len())
 }
 
+/// The hash of every file the previous build wrote, by path.
+pub fn previous_hashes(out: &Path) -> HashMap<String, u64> {
+    Cache::read(out).files
+}
+
+/// Serve mode's writer: updates a private output folder in place. Only
+/// pages whose bytes changed are written (to a temporary file, then renamed
+/// over the old one, so a browser never reads half a page).
+pub struct InPlace {
+    out: PathBuf,
+    hashes: Mutex<HashMap<String, u64>>,
+    written: AtomicUsize,
+    unchanged: AtomicUsize,
+}
+
+impl InPlace {
+    pub fn new(out: &Path, previous: HashMap<String, u64>) -> InPlace {
+        InPlace {
+            out: out.to_path_buf(),
+            hashes: Mutex::new(previous),
+            written: AtomicUsize::new(0),
+            unchanged: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn create_dirs<'a>(&self, paths: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
+        for p in paths {
+            if let Some((dir, _)) = p.rsplit_once('/') {
+                fs::create_dir_all(self.out.join(dir))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn write(&self, page: &Page) -> io::Result<()> {
+        let hash = xxh3_64(&page.bytes);
+        let target = self.out.join(&page.path);
+        let mut hashes = self
+            .hashes
+            .lock()
+            .map_err(|_| io::Error::other("a writer thread panicked"))?;
+        if hashes.get(&page.path) == Some(&hash) && target.is_file() {
+            self.unchanged.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        hashes.insert(page.path.clone(), hash);
+        drop(hashes);
+        let tmp = target.with_file_name(format!(
+            ".{}-{:x}.tmp",
+            std::process::id(),
+            xxh3_64(page.path.as_bytes())
+        ));
+        fs::write(&tmp, &page.bytes)?;
+        fs::rename(&tmp, &target)?;
+        self.written.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Removes pages that no longer exist; returns the stats and the hashes
+    /// of every file now in the folder.
+    pub fn finish(self, gone: &[String]) -> io::Result<(WriteStats, HashMap<String, u64>)> {
+        let mut hashes = self
+            .hashes
+            .into_inner()
+            .map_err(|_| io::Error::other("a writer thread panicked"))?;
+        for path in gone {
+            hashes.remove(path);
+            let file = self.out.join(path);
+            if file.is_file() {
+                fs::remove_file(&file)?;
+            }
+            // Drop folders left empty (a directive's own folder).
+            if let Some(dir) = file.parent() {
+                let _ = fs::remove_dir(dir);
+            }
+        }
+        let stats = WriteStats {
+            written: self.written.load(Ordering::Relaxed),
+            unchanged: self.unchanged.load(Ordering::Relaxed),
+        };
+        Ok((stats, hashes))
+    }
+}
+
 /// A build's output in progress. Dropped without [`Staging::commit`], it
 /// removes itself and the previous output stays.
 pub struct Staging {

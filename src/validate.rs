@@ -379,7 +379,11 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 }
 
 /// (number, issuer, year) names one directive; (year, slug) one address.
-fn check_identity(drafts: &[std::sync::Arc<DirectiveDraft>], directives: &[Directive], diags: &mut Diagnostics) {
+fn check_identity(
+    drafts: &[std::sync::Arc<DirectiveDraft>],
+    directives: &[Directive],
+    diags: &mut Diagnostics,
+) {
     let locate = |file: &str, key: &str| {
         drafts
             .iter()

@@ -139,3 +139,80 @@ fn incremental_output_equals_a_clean_build() {
         after.len()
     );
 }
+
+/// Serve mode's builder: after each kind of change it renders only the
+/// pages that show the changed directives, and its output equals a clean
+/// build byte for byte.
+#[test]
+fn the_incremental_builder_renders_only_what_a_change_touches() {
+    use banhanh::BuildOptions;
+    use banhanh::incremental::Builder;
+    let site = corpus(300);
+    let root = site.path().to_path_buf();
+    let out = root.join("serve-out");
+    let opts = BuildOptions {
+        root: root.clone(),
+        out: out.clone(),
+        drafts: false,
+        base_url: None,
+        inject: String::new(),
+    };
+    let mut builder = Builder::new();
+    let first = builder.build(&opts).expect("first build");
+    let total = first.pages;
+    let dirs = root.join("content/directives");
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(&dirs)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+
+    let clean = |name: &str| {
+        let dir = root.join(name);
+        build_into(&root, &dir, &[]);
+        tree(&dir)
+    };
+    // Edit one directive: a few pages, not the site.
+    let text = read(&files[0]).replacen("subject: ", "subject: Đã sửa - ", 1);
+    fs::write(&files[0], text).unwrap();
+    let edit = builder.build(&opts).expect("edit");
+    assert!(
+        edit.pages < total / 4,
+        "an edit rendered {} of {total} pages",
+        edit.pages
+    );
+    assert!(edit.written >= 1);
+    assert!(tree(&out) == clean("clean-1"), "after an edit");
+
+    // Add, rename and delete.
+    let added = read(&files[1]).replacen(
+        read(&files[1])
+            .lines()
+            .find(|l| l.starts_with("number:"))
+            .unwrap(),
+        "number: \"9998-CV/BTGTU\"",
+        1,
+    );
+    fs::write(dirs.join("them.md"), added).unwrap();
+    fs::rename(&files[2], files[2].with_file_name("doi-ten.md")).unwrap();
+    fs::remove_file(&files[3]).unwrap();
+    let more = builder.build(&opts).expect("add, rename, delete");
+    assert!(more.pages < total, "rendered {} of {total}", more.pages);
+    assert!(
+        tree(&out) == clean("clean-2"),
+        "after adding, renaming and deleting"
+    );
+
+    // A broken file fails the build and leaves the served site alone;
+    // fixing it builds again.
+    let before = snapshot(&out);
+    let good = read(&files[4]);
+    fs::write(&files[4], good.replacen("kind: ", "kind: khong-co-", 1)).unwrap();
+    assert!(builder.build(&opts).is_err());
+    assert_eq!(snapshot(&out), before);
+    fs::write(&files[4], good).unwrap();
+    builder.build(&opts).expect("fixed");
+    assert!(tree(&out) == clean("clean-3"), "after a fix");
+}

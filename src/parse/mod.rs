@@ -72,6 +72,27 @@ pub struct Parsed {
 /// Consumes the sources: directive texts move into the drafts, so a body is
 /// held once.
 pub fn parse(sources: Sources, diags: &mut Diagnostics) -> Parsed {
+    let mut registries = sources;
+    let directives = std::mem::take(&mut registries.directives);
+    let results: Vec<Result<DirectiveDraft, Diagnostic>> =
+        directives.into_par_iter().map(parse_directive).collect();
+    let mut drafts = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Ok(d) => drafts.push(Arc::new(d)),
+            Err(e) => diags.push(e),
+        }
+    }
+    parse_registries(registries, drafts, diags)
+}
+
+/// Parses `site.yaml` and the registries of `sources` (whose directives are
+/// ignored) and joins them with drafts parsed already.
+pub fn parse_registries(
+    sources: Sources,
+    drafts: Vec<Arc<DirectiveDraft>>,
+    diags: &mut Diagnostics,
+) -> Parsed {
     let config = sources.site.as_ref().and_then(|f| {
         let doc = YamlDoc {
             file: &f.path,
@@ -80,18 +101,6 @@ pub fn parse(sources: Sources, diags: &mut Diagnostics) -> Parsed {
         };
         doc.parse::<SiteConfig>().map_err(|d| diags.push(d)).ok()
     });
-    let results: Vec<Result<DirectiveDraft, Diagnostic>> = sources
-        .directives
-        .into_par_iter()
-        .map(parse_directive)
-        .collect();
-    let mut drafts = Vec::with_capacity(results.len());
-    for r in results {
-        match r {
-            Ok(d) => drafts.push(Arc::new(d)),
-            Err(e) => diags.push(e),
-        }
-    }
     Parsed {
         config,
         site_file: sources.site,
