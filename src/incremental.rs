@@ -126,7 +126,26 @@ impl Builder {
             .filter(|p| p.setting == setting && opts.out.is_dir());
         let (stats, pages, hashes) = match incremental {
             Some(previous) => {
-                let changed = changes(&self.files, &files);
+                let mut changed = changes(&self.files, &files);
+                // A directive's status derives from others' `supersedes`:
+                // where it moved, every list showing the directive changes.
+                let before: HashMap<&str, resolve::Status> =
+                    (0..previous.graph.validated.directives.len())
+                        .map(|id| {
+                            (
+                                previous.graph.directive(id).file.as_str(),
+                                previous.graph.status[id],
+                            )
+                        })
+                        .collect();
+                for (id, d) in graph.validated.directives.iter().enumerate() {
+                    if before
+                        .get(d.file.as_str())
+                        .is_some_and(|s| *s != graph.status[id])
+                    {
+                        changed.files.insert(d.file.clone());
+                    }
+                }
                 let mut only = render::touched_paths(&previous.graph, &changed);
                 only.extend(render::touched_paths(&graph, &changed));
                 let present: HashSet<&str> = all_paths.iter().map(String::as_str).collect();

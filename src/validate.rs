@@ -330,7 +330,12 @@ impl Ctx<'_> {
                             }
                         },
                     };
-                    Some(Reference { number, date, loc })
+                    Some(Reference {
+                        key: number::key(&number),
+                        number,
+                        date,
+                        loc,
+                    })
                 })
                 .collect()
         };
@@ -348,6 +353,7 @@ impl Ctx<'_> {
         Some(Directive {
             file: draft.file.clone(),
             slug: fm.slug.clone().unwrap_or_else(|| slugify(&number)),
+            number_key: number::key(&number),
             number,
             kind: fm.kind.clone(),
             issuer: fm.issuer.clone(),
@@ -394,7 +400,7 @@ fn check_identity(
     let mut identities: HashMap<(String, String, i32), &str> = HashMap::new();
     let mut addresses: HashMap<(i32, String), &str> = HashMap::new();
     for d in directives {
-        let id = (number::key(&d.number), d.issuer.clone(), d.date.year());
+        let id = (d.number_key.clone(), d.issuer.clone(), d.date.year());
         if let Some(first) = identities.get(&id) {
             diags.push(Diagnostic::error(&d.file, locate(&d.file, "number"), "duplicate-number",
                 format!("{} of {} is already used in {} by {first}; a number names one directive per issuer and year", d.number, d.issuer, d.date.year())));

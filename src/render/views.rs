@@ -102,10 +102,7 @@ pub(crate) fn touches(graph: &SiteGraph, kind: &PageKind, changed: &super::Chang
             let d = graph.directive(id);
             let found = |refs: &[(crate::model::Reference, Target)]| {
                 refs.iter().any(|(r, t)| {
-                    changed
-                        .numbers
-                        .contains(&crate::parse::number::key(&r.number))
-                        || matches!(t, Target::Found(t) if file(t))
+                    changed.numbers.contains(&r.key) || matches!(t, Target::Found(t) if file(t))
                 })
             };
             file(&id)
@@ -115,11 +112,7 @@ pub(crate) fn touches(graph: &SiteGraph, kind: &PageKind, changed: &super::Chang
                 || graph.superseded_by[id].iter().any(file)
                 || graph.cited_by[id].iter().any(file)
                 || graph.mention_links[id].values().any(file)
-                || d.mentions.iter().any(|m| {
-                    changed
-                        .numbers
-                        .contains(&crate::parse::number::key(&m.number))
-                })
+                || d.mentions.iter().any(|m| changed.numbers.contains(&m.key))
         }
         PageKind::Recipient(slug) => graph
             .by_recipient
