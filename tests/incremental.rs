@@ -216,3 +216,35 @@ fn the_incremental_builder_renders_only_what_a_change_touches() {
     builder.build(&opts).expect("fixed");
     assert!(tree(&out) == clean("clean-3"), "after a fix");
 }
+
+/// Dropping a `supersedes` changes another directive's status, and so every
+/// list that shows that other directive.
+#[test]
+fn a_status_that_moves_updates_every_list_incrementally() {
+    use banhanh::BuildOptions;
+    use banhanh::incremental::Builder;
+    let site = fixture("relations");
+    let root = site.path().to_path_buf();
+    let out = root.join("serve-out");
+    let opts = BuildOptions {
+        root: root.clone(),
+        out: out.clone(),
+        drafts: false,
+        base_url: None,
+        inject: String::new(),
+    };
+    let mut builder = Builder::new();
+    builder.build(&opts).expect("first");
+    assert!(read(out.join("van-ban/2023/index.html")).contains("Đã bị thay thế"));
+    let file = root.join("content/directives/2024/09-hd-btgtu.md");
+    let text = read(&file).replace(
+        "supersedes:\n  - { number: \"03-HD/BTGTU\", date: 2023-02-01 }\n",
+        "",
+    );
+    fs::write(&file, text).unwrap();
+    builder.build(&opts).expect("second");
+    assert!(!read(out.join("van-ban/2023/index.html")).contains("Đã bị thay thế"));
+    let clean = root.join("clean");
+    build_into(&root, &clean, &[]);
+    assert!(tree(&out) == tree(&clean));
+}
