@@ -183,7 +183,10 @@ impl Builder {
                 (stats, pages, hashes)
             }
             None => {
-                self.plan = Plan::default();
+                self.plan = Plan {
+                    only: None,
+                    items: Some(Default::default()),
+                };
                 let staging =
                     output::Staging::begin(&opts.out).map_err(|e| fail("write", e.to_string()))?;
                 let prepare = |paths: &[String]| {

@@ -16,7 +16,8 @@ pub struct SourceFile {
     /// Path relative to the site root with `/` separators, e.g.
     /// `content/directives/2024/1383-cv-btgtu.md`.
     pub path: String,
-    pub text: String,
+    /// Shared: a directive's body is a range of it (see [`crate::model::Body`]).
+    pub text: std::sync::Arc<str>,
 }
 
 /// Everything under `content/`, decoded.
@@ -189,7 +190,10 @@ pub fn read_text(root: &Path, path: &Path, diags: &mut Diagnostics) -> Option<So
     let shown = display_path(root, path);
     match std::fs::read(path) {
         Ok(bytes) => match decode(&bytes) {
-            Ok(text) => Some(SourceFile { path: shown, text }),
+            Ok(text) => Some(SourceFile {
+                path: shown,
+                text: text.into(),
+            }),
             Err(loc) => {
                 diags.push(Diagnostic::error(
                     &shown,

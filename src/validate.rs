@@ -11,6 +11,7 @@ use crate::text::{is_slug, slugify};
 use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// Checked content, ready to be resolved into a site graph.
 pub struct Validated {
@@ -29,7 +30,7 @@ pub fn validate(parsed: Parsed, diags: &mut Diagnostics) -> Option<Validated> {
         parsed
             .site_file
             .as_ref()
-            .map(|f| (f.path.as_str(), f.text.as_str())),
+            .map(|f| (f.path.as_str(), &*f.text)),
         diags,
     );
     let organizations = check_organizations(&parsed.organizations, diags);
@@ -42,7 +43,7 @@ pub fn validate(parsed: Parsed, diags: &mut Diagnostics) -> Option<Validated> {
 
     let checked: Vec<(Option<Directive>, Diagnostics)> = parsed
         .drafts
-        .par_iter()
+        .into_par_iter()
         .map(|draft| {
             let mut d = Diagnostics::default();
             (ctx.directive(draft, &mut d), d)
@@ -53,7 +54,7 @@ pub fn validate(parsed: Parsed, diags: &mut Diagnostics) -> Option<Validated> {
         diags.extend(d);
         directives.extend(directive);
     }
-    check_identity(&parsed.drafts, &directives, diags);
+    check_identity(&directives, diags);
     Some(Validated {
         config,
         organizations,
@@ -189,7 +190,9 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn directive(&self, draft: &DirectiveDraft, diags: &mut Diagnostics) -> Option<Directive> {
+    /// Checks one draft. A draft nobody else holds is taken apart, not copied.
+    fn directive(&self, shared: Arc<DirectiveDraft>, diags: &mut Diagnostics) -> Option<Directive> {
+        let draft: &DirectiveDraft = &shared;
         let fm = &draft.front;
         let doc = draft.doc();
         let all = doc.whole();
@@ -350,27 +353,40 @@ impl Ctx<'_> {
         if diags.error_count() > errors_before {
             return None;
         }
+        let date = date?;
+        let number_loc = doc.key_loc(all, "number");
+        let slug_loc = fm.slug.as_ref().map(|_| doc.key_loc(all, "slug"));
+        let body_line = draft.body_line;
+        let DirectiveDraft {
+            file,
+            front,
+            body,
+            scan,
+            ..
+        } = Arc::try_unwrap(shared).unwrap_or_else(|shared| (*shared).clone());
         Some(Directive {
-            file: draft.file.clone(),
-            slug: fm.slug.clone().unwrap_or_else(|| slugify(&number)),
+            file,
+            slug: front.slug.unwrap_or_else(|| slugify(&number)),
             number_key: number::key(&number),
+            number_loc,
+            slug_loc,
             number,
-            kind: fm.kind.clone(),
-            issuer: fm.issuer.clone(),
-            date: date?,
-            place: fm.place.clone(),
-            subject: fm.subject.trim().to_string(),
-            recipients: fm.recipients.clone(),
-            topics: fm.topics.clone(),
+            kind: front.kind,
+            issuer: front.issuer,
+            date,
+            place: front.place,
+            subject: front.subject.trim().to_string(),
+            recipients: front.recipients,
+            topics: front.topics,
             implements,
             supersedes,
-            signer: fm.signer.clone(),
-            declared_status: fm.status,
-            draft: fm.draft,
-            body: draft.body.clone(),
-            body_line: draft.body_line,
-            sections: draft.scan.sections.clone(),
-            mentions: draft.scan.mentions.clone(),
+            signer: front.signer,
+            declared_status: front.status,
+            draft: front.draft,
+            body,
+            body_line,
+            sections: scan.sections,
+            mentions: scan.mentions,
         })
     }
 }
@@ -385,41 +401,22 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 }
 
 /// (number, issuer, year) names one directive; (year, slug) one address.
-fn check_identity(
-    drafts: &[std::sync::Arc<DirectiveDraft>],
-    directives: &[Directive],
-    diags: &mut Diagnostics,
-) {
-    let locate = |file: &str, key: &str| {
-        drafts
-            .iter()
-            .find(|d| d.file == file)
-            .map(|d| d.doc().key_loc(d.doc().whole(), key))
-            .unwrap_or(Loc::new(1, 1))
-    };
-    let mut identities: HashMap<(String, String, i32), &str> = HashMap::new();
-    let mut addresses: HashMap<(i32, String), &str> = HashMap::new();
+fn check_identity(directives: &[Directive], diags: &mut Diagnostics) {
+    let mut identities: HashMap<(&str, &str, i32), &str> = HashMap::new();
+    let mut addresses: HashMap<(i32, &str), &str> = HashMap::new();
     for d in directives {
-        let id = (d.number_key.clone(), d.issuer.clone(), d.date.year());
+        let id = (d.number_key.as_str(), d.issuer.as_str(), d.date.year());
         if let Some(first) = identities.get(&id) {
-            diags.push(Diagnostic::error(&d.file, locate(&d.file, "number"), "duplicate-number",
+            diags.push(Diagnostic::error(&d.file, d.number_loc, "duplicate-number",
                 format!("{} of {} is already used in {} by {first}; a number names one directive per issuer and year", d.number, d.issuer, d.date.year())));
             continue;
         }
         identities.insert(id, &d.file);
-        if let Some(first) = addresses.get(&(d.year(), d.slug.clone())) {
-            let key = if drafts
-                .iter()
-                .any(|x| x.file == d.file && x.front.slug.is_some())
-            {
-                "slug"
-            } else {
-                "number"
-            };
-            diags.push(Diagnostic::error(&d.file, locate(&d.file, key), "address-clash",
+        if let Some(first) = addresses.get(&(d.year(), d.slug.as_str())) {
+            diags.push(Diagnostic::error(&d.file, d.slug_loc.unwrap_or(d.number_loc), "address-clash",
                 format!("the address van-ban/{}/{}/ is already taken by {first}; set `slug:` on one of them to another address", d.year(), d.slug)));
             continue;
         }
-        addresses.insert((d.year(), d.slug.clone()), &d.file);
+        addresses.insert((d.year(), d.slug.as_str()), &d.file);
     }
 }

@@ -16,6 +16,7 @@ pub fn markdown_options() -> Options {
         | Options::ENABLE_HEADING_ATTRIBUTES
 }
 
+#[derive(Clone)]
 pub struct BodyScan {
     pub sections: Vec<Section>,
     pub mentions: Vec<Mention>,

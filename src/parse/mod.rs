@@ -8,7 +8,7 @@ pub mod yaml;
 use crate::config::SiteConfig;
 use crate::diagnostics::{Diagnostic, Diagnostics, Loc};
 use crate::load::{SourceFile, Sources};
-use crate::model::{FrontMatter, GlossaryEntry, Organization, Topic};
+use crate::model::{Body, FrontMatter, GlossaryEntry, Organization, Topic};
 use rayon::prelude::*;
 use std::sync::Arc;
 use yaml::YamlDoc;
@@ -39,12 +39,13 @@ impl<T> Registry<T> {
 }
 
 /// A directive file split and deserialized, not yet checked.
+#[derive(Clone)]
 pub struct DirectiveDraft {
     pub file: String,
     pub front: FrontMatter,
     pub yaml: String,
     pub yaml_line: usize,
-    pub body: Arc<str>,
+    pub body: Body,
     pub body_line: usize,
     pub scan: body::BodyScan,
 }
@@ -120,7 +121,7 @@ fn registry<T: serde::de::DeserializeOwned>(
     };
     let mut reg = Registry {
         file: file.path,
-        text: file.text,
+        text: file.text.to_string(),
         entries: Vec::new(),
     };
     if reg.text.trim().is_empty() {
@@ -189,8 +190,7 @@ pub fn parse_directive(file: SourceFile) -> Result<DirectiveDraft, Diagnostic> {
     let front: FrontMatter = doc.parse()?;
     let yaml = yaml.to_string();
     let body_line = close_line + 1;
-    let mut text = file.text;
-    let body: Arc<str> = Arc::from(text.split_off(body_start));
+    let body = Body::new(file.text.clone(), body_start);
     let scan = body::scan(&body, body_line);
     Ok(DirectiveDraft {
         file: file.path,

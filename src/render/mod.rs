@@ -89,8 +89,9 @@ struct Base<'a> {
 pub struct Plan {
     /// Output paths to render; `None` renders every page.
     pub only: Option<HashSet<String>>,
-    /// Rendered list items by the hash of their data, kept between builds.
-    pub items: Mutex<HashMap<u64, String>>,
+    /// Rendered list items by the hash of their data, kept between builds
+    /// when present (serve mode); a single build keeps none.
+    pub items: Option<Mutex<HashMap<u64, String>>>,
 }
 
 /// Directives that changed since the previous build, for [`touched_paths`].
@@ -135,7 +136,7 @@ pub fn render(
     sink: &(dyn Fn(Page) -> Result<(), String> + Sync),
 ) -> Result<usize, RenderError> {
     let mut site = views::SiteView::new(graph, &opts.base_url);
-    site.item_html = render_items(graph, &site, tera, &plan.items)?;
+    site.item_html = render_items(graph, &site, tera, plan.items.as_ref())?;
     let wanted = |path: &str| plan.only.as_ref().is_none_or(|only| only.contains(path));
     let jobs: Vec<PageJob> = views::jobs(graph)
         .into_iter()
@@ -179,14 +180,22 @@ fn render_items(
     graph: &SiteGraph,
     site: &views::SiteView,
     tera: &Tera,
-    cache: &Mutex<HashMap<u64, String>>,
+    cache: Option<&Mutex<HashMap<u64, String>>>,
 ) -> Result<Vec<String>, RenderError> {
-    let cached = std::mem::take(&mut *cache.lock().map_err(|e| RenderError(e.to_string()))?);
+    let cached = match cache {
+        Some(c) => std::mem::take(&mut *c.lock().map_err(|e| RenderError(e.to_string()))?),
+        None => HashMap::new(),
+    };
     let items: Vec<(u64, String)> = (0..graph.validated.directives.len())
         .into_par_iter()
         .map(|id| {
             let summary = views::summary(graph, id);
-            let key = xxhash_rust::xxh3::xxh3_64(&serde_json::to_vec(&summary).unwrap_or_default());
+            let key = match cache {
+                Some(_) => {
+                    xxhash_rust::xxh3::xxh3_64(&serde_json::to_vec(&summary).unwrap_or_default())
+                }
+                None => 0,
+            };
             if let Some(html) = cached.get(&key) {
                 return Ok((key, html.clone()));
             }
@@ -200,8 +209,10 @@ fn render_items(
             Ok((key, html))
         })
         .collect::<Result<_, RenderError>>()?;
-    let mut next = cache.lock().map_err(|e| RenderError(e.to_string()))?;
-    next.extend(items.iter().map(|(k, h)| (*k, h.clone())));
+    if let Some(cache) = cache {
+        let mut next = cache.lock().map_err(|e| RenderError(e.to_string()))?;
+        next.extend(items.iter().map(|(k, h)| (*k, h.clone())));
+    }
     Ok(items.into_iter().map(|(_, h)| h).collect())
 }
 
