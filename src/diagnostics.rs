@@ -127,7 +127,7 @@ impl Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let mut msg = format!("{} [{}]", self.message, self.code);
+        let mut msg = self.message.clone();
         if let Some(s) = &self.suggestion {
             let _ = write!(msg, " (did you mean `{s}`?)");
         }
@@ -273,7 +273,7 @@ mod tests {
         .with_suggestion(Some("x".into()));
         assert_eq!(
             d.render_github(),
-            "::error file=content/a%2Cb.md,line=3,col=7::50%25 off%0Anext [bad-date] (did you mean `x`?)"
+            "::error file=content/a%2Cb.md,line=3,col=7::50%25 off%0Anext (did you mean `x`?)"
         );
         let j: serde_json::Value = serde_json::from_str(&d.render_json()).unwrap();
         assert_eq!(j["suggestion"], "x");
