@@ -68,6 +68,8 @@
     var s;
     try { s = JSON.parse(ev.data); } catch (_) { return; }
     if (seen === null) seen = s.good;
+    // For tests and the curious: the page is listening.
+    document.documentElement.setAttribute("data-banhanh-live", s.ok ? "ok" : "errors");
     if (!s.ok) { draw(s.errors || []); return; }
     if (s.good !== seen) { location.reload(); return; }
     clear();
