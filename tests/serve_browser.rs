@@ -122,3 +122,63 @@ fn edits_reload_the_page_and_errors_show_an_overlay() {
     );
     assert!(server.is_running());
 }
+
+/// Edit-to-browser latency on the repository's example site, measured
+/// from writing the file to the browser showing the new text (polled every
+/// 20 ms). Run it with the release binary:
+/// `cargo test --release --test serve_browser -- --ignored --nocapture`
+#[test]
+#[ignore = "a measurement; run by hand with --ignored --nocapture"]
+fn latency_on_the_example_site() {
+    let Some(chromium) = chromium_or_skip("latency_on_the_example_site") else {
+        return;
+    };
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let site = tempfile::tempdir().unwrap();
+    common::copy_dir(&repo.join("content"), &site.path().join("content"));
+    common::copy_dir(&repo.join("themes"), &site.path().join("themes"));
+    let mut server = Server::start(site.path());
+    let mut browser = Browser::launch(&chromium);
+    let file = site.path().join("content/directives/2024/1383-cv-btgtu.md");
+    let original = std::fs::read_to_string(&file).unwrap();
+    let page = browser.open(&format!("{}van-ban/2024/1383-cv-btgtu/", server.url));
+    let long = Duration::from_secs(30);
+    browser.wait_until(
+        &page,
+        "the live-reload script to connect",
+        "document.documentElement.getAttribute('data-banhanh-live')",
+        long,
+        |v| v == "ok",
+    );
+    let mut times = Vec::new();
+    for i in 0..10 {
+        let marker = format!("Đoạn đo thời gian số {i}.");
+        let saved = Instant::now();
+        std::fs::write(&file, format!("{original}\n{marker}\n")).unwrap();
+        let expr = format!("document.body && document.body.innerText.includes('{marker}')");
+        browser.wait_until(&page, "the edit", &expr, long, |v| v == true);
+        times.push(saved.elapsed());
+        browser.wait_until(
+            &page,
+            "the script to reconnect",
+            "document.documentElement.getAttribute('data-banhanh-live')",
+            long,
+            |v| v == "ok",
+        );
+    }
+    for line in server.drain_log() {
+        eprintln!("server: {line}");
+    }
+    eprintln!(
+        "each: {:?}",
+        times.iter().map(Duration::as_millis).collect::<Vec<_>>()
+    );
+    times.sort();
+    eprintln!(
+        "edit-to-browser latency over {} edits: min {} ms, median {} ms, max {} ms",
+        times.len(),
+        times[0].as_millis(),
+        times[times.len() / 2].as_millis(),
+        times[times.len() - 1].as_millis()
+    );
+}

@@ -337,3 +337,26 @@ fn editors_temporary_files_do_not_rebuild() {
     );
     let _ = raw_get(server.addr, "/");
 }
+
+#[test]
+fn a_site_broken_from_the_start_still_shows_its_errors() {
+    let site = copy_fixture("broken");
+    let mut server = Server::start(site.path());
+    let s = status_json(&server);
+    assert_eq!(s["ok"], false);
+    assert_eq!(s["errors"].as_array().map(Vec::len), Some(4));
+    assert_eq!(s["errors"][0]["file"], "content/directives/2023/abc.md");
+    for (path, code) in [("/", 200), ("/van-ban/2024/10-cv-btgtu/", 404)] {
+        let r = server.get(path);
+        assert_eq!(r.status, code, "{path}");
+        assert!(
+            r.text().contains("/__banhanh/live-reload.js"),
+            "{path}: the page that draws the overlay"
+        );
+    }
+    assert!(server.wait_log("error[bad-number]", Duration::from_secs(5)));
+    assert!(
+        server.is_running(),
+        "a failed first build is no reason to stop"
+    );
+}

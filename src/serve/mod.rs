@@ -157,6 +157,10 @@ impl Site {
                     .filter(|d| d.severity == Severity::Error)
                     .count();
                 eprintln!("build failed with {errors} error(s); still serving the last good site");
+                if prev.good.is_empty() {
+                    // No good build yet: serve a page that shows the overlay.
+                    self.write_placeholder();
+                }
                 let mut items: Vec<OverlayItem> =
                     failure.diagnostics.iter().map(OverlayItem::from).collect();
                 items.sort_by_key(|i| i.severity);
@@ -171,6 +175,30 @@ impl Site {
         let ok = next.ok;
         self.status.send_replace(next);
         ok
+    }
+}
+
+impl Site {
+    /// Before the first good build there is no site to show the errors
+    /// over: a blank page (as `index.html` and the 404 page) carries the
+    /// script instead.
+    fn write_placeholder(&self) {
+        let html = format!(
+            "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <title>banhanh serve</title>\n</head>\n<body>\n\
+             <p>Chưa có bản dựng tốt (no good build yet).</p>\n{}</body>\n</html>\n",
+            self.opts.inject
+        );
+        let pages: Vec<crate::render::Page> = ["index.html", "404.html"]
+            .iter()
+            .map(|p| crate::render::Page {
+                path: p.to_string(),
+                bytes: html.clone().into_bytes(),
+            })
+            .collect();
+        if let Err(e) = crate::output::write_site(&self.opts.out, &pages) {
+            eprintln!("warning: cannot write the placeholder page: {e}");
+        }
     }
 }
 
