@@ -202,11 +202,16 @@ impl Diagnostics {
         self.items
     }
 
-    /// Fills in `source_line` from the given sources (path → text).
-    pub fn attach_sources<'a>(&mut self, lookup: impl Fn(&str) -> Option<&'a str>) {
+    /// Fills in `source_line` from the given sources (path → text), reading
+    /// each file once.
+    pub fn attach_sources(&mut self, lookup: impl Fn(&str) -> Option<String>) {
+        let mut texts: std::collections::HashMap<String, Option<String>> = Default::default();
         for d in &mut self.items {
             if d.source_line.is_none() && d.line > 0 {
-                if let Some(text) = lookup(&d.file) {
+                let text = texts
+                    .entry(d.file.clone())
+                    .or_insert_with(|| lookup(&d.file));
+                if let Some(text) = text {
                     d.source_line = text.lines().nth(d.line - 1).map(str::to_string);
                 }
             }

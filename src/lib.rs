@@ -46,6 +46,8 @@ pub struct BuildReport {
     pub written: usize,
     pub unchanged: usize,
     pub elapsed: Duration,
+    /// Wall time of each stage, in pipeline order.
+    pub timings: Vec<(&'static str, Duration)>,
 }
 
 /// Why a build wrote nothing.
@@ -58,13 +60,44 @@ pub struct BuildFailure {
 pub fn site_graph(root: &Path, drafts: bool) -> (Option<resolve::SiteGraph>, Vec<Diagnostic>) {
     let mut diags = Diagnostics::default();
     let sources = load::load_content(root, &mut diags);
-    let parsed = parse::parse(&sources, &mut diags);
+    resolve_sources(root, sources, drafts, diags)
+}
+
+fn resolve_sources(
+    root: &Path,
+    sources: load::Sources,
+    drafts: bool,
+    mut diags: Diagnostics,
+) -> (Option<resolve::SiteGraph>, Vec<Diagnostic>) {
+    let parsed = parse::parse(sources, &mut diags);
     let graph = validate::validate(parsed, &mut diags)
         .filter(|_| !diags.has_errors())
         .map(|v| resolve::resolve(v, drafts, &mut diags))
         .filter(|_| !diags.has_errors());
-    diags.attach_sources(|p| sources.text_of(p));
+    diags.attach_sources(|p| load::read_source(root, p));
     (graph, diags.into_sorted())
+}
+
+/// Everything the output depends on besides the content: the theme, the
+/// options and this program.
+fn fingerprint(opts: &BuildOptions, content: u64) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(&content.to_le_bytes());
+    h.update(&load::theme_fingerprint(&opts.root).to_le_bytes());
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(&[u8::from(opts.drafts)]);
+    h.update(opts.base_url.as_deref().unwrap_or("\0").as_bytes());
+    h.update(opts.inject.as_bytes());
+    h.update(
+        std::env::current_exe()
+            .ok()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .and_then(|m| m.modified().ok())
+            .map(|t| format!("{t:?}"))
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    h.digest()
 }
 
 /// Validates without writing anything.
@@ -77,19 +110,6 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     let fail = |file: &str, code: &'static str, message: String| BuildFailure {
         diagnostics: vec![Diagnostic::error(file, Loc::new(0, 0), code, message)],
     };
-    let (graph, diagnostics) = site_graph(&opts.root, opts.drafts);
-    let Some(graph) = graph else {
-        return Err(BuildFailure { diagnostics });
-    };
-    let theme = load::load_theme(&opts.root, graph.validated.config.theme.as_deref())
-        .map_err(|e| fail("themes", "theme", e))?;
-    let tera = render::compile_templates(&theme).map_err(|e| fail("themes", "template", e.0))?;
-    let render_opts = render::RenderOptions {
-        base_url: opts.base_url.clone().unwrap_or_default(),
-        inject: opts.inject.clone(),
-    };
-    let pages = render::render(&graph, &theme, &tera, &render_opts)
-        .map_err(|e| fail("themes", "template", e.0))?;
     if opts.out == opts.root || opts.root.starts_with(&opts.out) {
         return Err(fail(
             "",
@@ -97,19 +117,71 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
             format!("refusing to write the site over {}", opts.out.display()),
         ));
     }
-    let stats = output::write_site(&opts.out, &pages).map_err(|e| {
+    let mut timings = Vec::new();
+    let mut lap = Instant::now();
+    let mut stage = |name: &'static str| {
+        timings.push((name, lap.elapsed()));
+        lap = Instant::now();
+    };
+    let mut diags = Diagnostics::default();
+    let sources = load::load_content(&opts.root, &mut diags);
+    let fingerprint = fingerprint(opts, sources.fingerprint);
+    stage("load");
+    if !diags.has_errors() {
+        if let Some(files) = output::current_files(&opts.out, fingerprint) {
+            // Same input, same program, same options: the output is already
+            // what this build would write.
+            return Ok(BuildReport {
+                diagnostics: Vec::new(),
+                directives: sources.directives.len(),
+                pages: files,
+                written: 0,
+                unchanged: files,
+                elapsed: started.elapsed(),
+                timings,
+            });
+        }
+    }
+    let (graph, diagnostics) = resolve_sources(&opts.root, sources, opts.drafts, diags);
+    let Some(graph) = graph else {
+        return Err(BuildFailure { diagnostics });
+    };
+    stage("parse, validate, resolve");
+    let theme = load::load_theme(&opts.root, graph.validated.config.theme.as_deref())
+        .map_err(|e| fail("themes", "theme", e))?;
+    let tera = render::compile_templates(&theme).map_err(|e| fail("themes", "template", e.0))?;
+    let render_opts = render::RenderOptions {
+        base_url: opts.base_url.clone().unwrap_or_default(),
+        inject: opts.inject.clone(),
+    };
+    let write_error = |e: std::io::Error| {
         fail(
             &opts.out.display().to_string(),
             "write",
             format!("cannot write the site: {e}"),
         )
-    })?;
+    };
+    let staging = output::Staging::begin(&opts.out).map_err(write_error)?;
+    stage("theme");
+    let pages = render::render(&graph, &theme, &tera, &render_opts, &|page| {
+        staging
+            .write(&page)
+            .map_err(|e| format!("cannot write {}: {e}", page.path))
+    })
+    .map_err(|e| fail("themes", "template", e.0))?;
+    stage("render and write");
+    // A build with warnings is never skipped, so its warnings show again.
+    let stats = staging
+        .commit(diagnostics.is_empty().then_some(fingerprint))
+        .map_err(write_error)?;
+    stage("swap");
     Ok(BuildReport {
         diagnostics,
         directives: graph.order.len(),
-        pages: pages.len(),
+        pages,
         written: stats.written,
         unchanged: stats.unchanged,
         elapsed: started.elapsed(),
+        timings,
     })
 }

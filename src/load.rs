@@ -7,6 +7,7 @@ use crate::text::nfc;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
+use xxhash_rust::xxh3::Xxh3;
 
 /// One decoded source file.
 #[derive(Debug, Clone)]
@@ -26,23 +27,15 @@ pub struct Sources {
     pub glossary: Option<SourceFile>,
     /// Sorted by path.
     pub directives: Vec<SourceFile>,
+    /// A hash of every path and byte read: equal fingerprints, equal input.
+    pub fingerprint: u64,
 }
 
-impl Sources {
-    /// Looks a file up by its display path (for quoting lines in messages).
-    pub fn text_of(&self, path: &str) -> Option<&str> {
-        [
-            &self.site,
-            &self.organizations,
-            &self.topics,
-            &self.glossary,
-        ]
-        .into_iter()
-        .flatten()
-        .chain(self.directives.iter())
-        .find(|f| f.path == path)
-        .map(|f| f.text.as_str())
-    }
+/// A file's decoded text, read again for quoting lines in messages (on the
+/// error path only).
+pub fn read_source(root: &Path, display_path: &str) -> Option<String> {
+    let bytes = std::fs::read(root.join(display_path)).ok()?;
+    decode(&bytes).ok()
 }
 
 pub fn content_dir(root: &Path) -> PathBuf {
@@ -103,7 +96,45 @@ pub fn load_content(root: &Path, diags: &mut Diagnostics) -> Sources {
         .iter()
         .filter_map(|p| read_text(root, p, diags))
         .collect();
+    let mut hasher = Xxh3::new();
+    for f in [
+        &sources.site,
+        &sources.organizations,
+        &sources.topics,
+        &sources.glossary,
+    ]
+    .into_iter()
+    .flatten()
+    .chain(&sources.directives)
+    {
+        hasher.update(f.path.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(f.text.as_bytes());
+        hasher.update(&[0]);
+    }
+    sources.fingerprint = hasher.digest();
     sources
+}
+
+/// A hash of every theme file the build may use: the built-in theme and
+/// everything under `themes/`.
+pub fn theme_fingerprint(root: &Path) -> u64 {
+    let mut hasher = Xxh3::new();
+    for (path, bytes) in crate::theme::DEFAULT_THEME {
+        hasher.update(path.as_bytes());
+        hasher.update(bytes);
+    }
+    for entry in WalkDir::new(root.join("themes"))
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+    {
+        if entry.file_type().is_file() {
+            hasher.update(entry.path().to_string_lossy().as_bytes());
+            hasher.update(&std::fs::read(entry.path()).unwrap_or_default());
+        }
+    }
+    hasher.digest()
 }
 
 /// Markdown files, minus editors' temporary and hidden files.

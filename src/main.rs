@@ -137,6 +137,11 @@ fn main() -> ExitCode {
             match result {
                 Ok(report) => {
                     term.print_diagnostics(&report.diagnostics);
+                    if std::env::var_os("BANHANH_TIMINGS").is_some() {
+                        for (stage, t) in &report.timings {
+                            eprintln!("  {stage}: {:.3} s", t.as_secs_f64());
+                        }
+                    }
                     if !term.quiet() {
                         eprintln!("{}", term.summary(&report));
                     }

@@ -96,9 +96,9 @@ impl NewError {
 pub fn new_directive(opts: &NewOptions) -> Result<Created, NewError> {
     let mut diags = Diagnostics::default();
     let sources = load::load_content(&opts.root, &mut diags);
-    let parsed = parse::parse(&sources, &mut diags);
+    let parsed = parse::parse(sources, &mut diags);
     let Some(site) = validate::validate(parsed, &mut diags) else {
-        diags.attach_sources(|p| sources.text_of(p));
+        diags.attach_sources(|p| load::read_source(&opts.root, p));
         let errors: Vec<Diagnostic> = diags
             .into_sorted()
             .into_iter()

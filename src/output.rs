@@ -1,14 +1,19 @@
 //! The write stage: puts rendered pages on disk. Pages go to a staging
-//! folder beside the output, which replaces the output only when every page
-//! was written; a failed build leaves the previous output as it was. A page
-//! whose bytes did not change is hard-linked from the previous output, so
-//! it keeps its modification time and syncs copy nothing.
+//! folder beside the output as they are rendered; the staging folder
+//! replaces the output only when every page was written, so a failed build
+//! leaves the previous output as it was. A page whose bytes did not change
+//! (by the content hashes of the previous build, kept in a cache file next
+//! to the output) is hard-linked from the previous output: it keeps its
+//! modification time and a sync copies nothing.
 
 use crate::render::Page;
-use rayon::prelude::*;
+use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use xxhash_rust::xxh3::xxh3_64;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct WriteStats {
@@ -20,61 +25,148 @@ fn sibling(out: &Path, tag: &str) -> PathBuf {
     let name = out
         .file_name()
         .map_or("public".into(), |n| n.to_string_lossy().into_owned());
-    out.with_file_name(format!(".{name}.{tag}-{}", std::process::id()))
+    out.with_file_name(format!(".{name}.{tag}"))
 }
 
-pub fn write_site(out: &Path, pages: &[Page]) -> io::Result<WriteStats> {
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent)?;
-    }
-    let staging = sibling(out, "staging");
-    if staging.exists() {
-        fs::remove_dir_all(&staging)?;
-    }
-    fs::create_dir_all(&staging)?;
-    let result =
-        fill_staging(out, &staging, pages).and_then(|stats| swap(out, &staging).map(|_| stats));
-    if result.is_err() {
-        let _ = fs::remove_dir_all(&staging);
-    }
-    result
+fn cache_path(out: &Path) -> PathBuf {
+    sibling(out, "banhanh-cache")
 }
 
-fn fill_staging(out: &Path, staging: &Path, pages: &[Page]) -> io::Result<WriteStats> {
-    let mut dirs: Vec<PathBuf> = pages
-        .iter()
-        .filter_map(|p| staging.join(&p.path).parent().map(Path::to_path_buf))
-        .collect();
-    dirs.sort();
-    dirs.dedup();
-    for d in &dirs {
-        fs::create_dir_all(d)?;
-    }
-    let unchanged: Vec<bool> = pages
-        .par_iter()
-        .map(|page| {
-            let target = staging.join(&page.path);
-            let previous = out.join(&page.path);
-            if fs::read(&previous).is_ok_and(|old| old == page.bytes)
-                && fs::hard_link(&previous, &target).is_ok()
-            {
-                return Ok(true);
+/// What the previous build wrote: the fingerprint of its input and the hash
+/// of every file.
+#[derive(Debug, Default)]
+struct Cache {
+    fingerprint: Option<u64>,
+    files: HashMap<String, u64>,
+}
+
+impl Cache {
+    fn read(out: &Path) -> Cache {
+        let Ok(text) = fs::read_to_string(cache_path(out)) else {
+            return Cache::default();
+        };
+        let mut cache = Cache::default();
+        for line in text.lines() {
+            if let Some(fp) = line.strip_prefix("fingerprint ") {
+                cache.fingerprint = u64::from_str_radix(fp, 16).ok();
+            } else if let Some((hash, path)) = line.split_once(' ') {
+                if let Ok(hash) = u64::from_str_radix(hash, 16) {
+                    cache.files.insert(path.to_string(), hash);
+                }
             }
-            fs::write(&target, &page.bytes).map(|_| false)
+        }
+        cache
+    }
+}
+
+/// When `out` holds exactly what a build of input `fingerprint` writes, the
+/// number of its files.
+pub fn current_files(out: &Path, fingerprint: u64) -> Option<usize> {
+    let cache = Cache::read(out);
+    let current = cache.fingerprint == Some(fingerprint)
+        && !cache.files.is_empty()
+        && cache.files.keys().all(|p| out.join(p).is_file());
+    current.then_some(cache.files.len())
+}
+
+/// A build's output in progress. Dropped without [`Staging::commit`], it
+/// removes itself and the previous output stays.
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    previous: Cache,
+    hashes: Mutex<Vec<(String, u64)>>,
+    written: AtomicUsize,
+    unchanged: AtomicUsize,
+    committed: bool,
+}
+
+impl Staging {
+    pub fn begin(out: &Path) -> io::Result<Staging> {
+        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent)?;
+        }
+        let dir = sibling(out, &format!("staging-{}", std::process::id()));
+        if dir.exists() {
+            fs::remove_dir_all(&dir)?;
+        }
+        fs::create_dir_all(&dir)?;
+        Ok(Staging {
+            out: out.to_path_buf(),
+            dir,
+            previous: Cache::read(out),
+            hashes: Mutex::new(Vec::new()),
+            written: AtomicUsize::new(0),
+            unchanged: AtomicUsize::new(0),
+            committed: false,
         })
-        .collect::<io::Result<_>>()?;
-    let kept = unchanged.iter().filter(|u| **u).count();
-    Ok(WriteStats {
-        written: pages.len() - kept,
-        unchanged: kept,
-    })
+    }
+
+    /// Writes one page; safe to call from several threads.
+    pub fn write(&self, page: &Page) -> io::Result<()> {
+        let target = self.dir.join(&page.path);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        let hash = xxh3_64(&page.bytes);
+        let previous = self.out.join(&page.path);
+        let same = self.previous.files.get(&page.path) == Some(&hash)
+            && fs::hard_link(&previous, &target).is_ok();
+        if same {
+            self.unchanged.fetch_add(1, Ordering::Relaxed);
+        } else {
+            fs::write(&target, &page.bytes)?;
+            self.written.fetch_add(1, Ordering::Relaxed);
+        }
+        self.hashes
+            .lock()
+            .map_err(|_| io::Error::other("a writer thread panicked"))?
+            .push((page.path.clone(), hash));
+        Ok(())
+    }
+
+    /// Swaps the staging folder in and records what it holds.
+    pub fn commit(mut self, fingerprint: Option<u64>) -> io::Result<WriteStats> {
+        let mut hashes = std::mem::take(
+            &mut *self
+                .hashes
+                .lock()
+                .map_err(|_| io::Error::other("a writer thread panicked"))?,
+        );
+        hashes.sort();
+        // The cache goes first: if the swap fails, a stale cache only costs
+        // a rewrite next time, since hashes are checked against files.
+        let _ = fs::remove_file(cache_path(&self.out));
+        swap(&self.out, &self.dir)?;
+        self.committed = true;
+        let mut text = String::new();
+        if let Some(fp) = fingerprint {
+            text.push_str(&format!("fingerprint {fp:016x}\n"));
+        }
+        for (path, hash) in &hashes {
+            text.push_str(&format!("{hash:016x} {path}\n"));
+        }
+        fs::write(cache_path(&self.out), text)?;
+        Ok(WriteStats {
+            written: self.written.load(Ordering::Relaxed),
+            unchanged: self.unchanged.load(Ordering::Relaxed),
+        })
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
 }
 
 fn swap(out: &Path, staging: &Path) -> io::Result<()> {
     if !out.exists() {
         return fs::rename(staging, out);
     }
-    let old = sibling(out, "old");
+    let old = sibling(out, &format!("old-{}", std::process::id()));
     if old.exists() {
         fs::remove_dir_all(&old)?;
     }
@@ -85,6 +177,15 @@ fn swap(out: &Path, staging: &Path) -> io::Result<()> {
         return Err(e);
     }
     fs::remove_dir_all(&old)
+}
+
+/// Writes a whole site at once (tests and small tools).
+pub fn write_site(out: &Path, pages: &[Page]) -> io::Result<WriteStats> {
+    let staging = Staging::begin(out)?;
+    for page in pages {
+        staging.write(page)?;
+    }
+    staging.commit(None)
 }
 
 #[cfg(test)]
@@ -123,7 +224,49 @@ mod tests {
         assert_eq!(before, after);
         assert!(!out.join("gone.html").exists());
         assert_eq!(fs::read_to_string(out.join("b.html")).unwrap(), "B");
-        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(leftovers.len(), 1, "no staging folder left behind");
+        let names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.contains("staging") || n.contains("old")),
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    fn an_abandoned_staging_folder_leaves_the_output_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        write_site(&out, &[page("a.html", "A")]).unwrap();
+        {
+            let staging = Staging::begin(&out).unwrap();
+            staging.write(&page("a.html", "changed")).unwrap();
+        }
+        assert_eq!(fs::read_to_string(out.join("a.html")).unwrap(), "A");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "public and its cache only"
+        );
+    }
+
+    #[test]
+    fn knows_when_the_output_is_current() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let staging = Staging::begin(&out).unwrap();
+        staging.write(&page("a.html", "A")).unwrap();
+        staging.commit(Some(42)).unwrap();
+        assert_eq!(current_files(&out, 42), Some(1));
+        assert_eq!(current_files(&out, 43), None);
+        fs::remove_file(out.join("a.html")).unwrap();
+        assert_eq!(
+            current_files(&out, 42),
+            None,
+            "a deleted file forces a rebuild"
+        );
     }
 }

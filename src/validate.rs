@@ -21,7 +21,7 @@ pub struct Validated {
     pub directives: Vec<Directive>,
 }
 
-pub fn validate(parsed: Parsed, diags: &mut Diagnostics) -> Option<Validated> {
+pub fn validate(mut parsed: Parsed, diags: &mut Diagnostics) -> Option<Validated> {
     let config = parsed.config?;
     check_kinds(
         &config,
@@ -40,7 +40,7 @@ pub fn validate(parsed: Parsed, diags: &mut Diagnostics) -> Option<Validated> {
     };
 
     let mut directives = Vec::with_capacity(parsed.drafts.len());
-    for draft in &parsed.drafts {
+    for draft in &mut parsed.drafts {
         if let Some(d) = ctx.directive(draft, diags) {
             directives.push(d);
         }
@@ -181,7 +181,8 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn directive(&self, draft: &DirectiveDraft, diags: &mut Diagnostics) -> Option<Directive> {
+    /// Checks one draft; on success its body and scan move into the result.
+    fn directive(&self, draft: &mut DirectiveDraft, diags: &mut Diagnostics) -> Option<Directive> {
         let fm = &draft.front;
         let doc = draft.doc();
         let all = doc.whole();
@@ -353,10 +354,10 @@ impl Ctx<'_> {
             signer: fm.signer.clone(),
             declared_status: fm.status,
             draft: fm.draft,
-            body: draft.body.clone(),
+            body: std::mem::take(&mut draft.body),
             body_line: draft.body_line,
-            sections: draft.scan.sections.clone(),
-            mentions: draft.scan.mentions.clone(),
+            sections: std::mem::take(&mut draft.scan.sections),
+            mentions: std::mem::take(&mut draft.scan.mentions),
         })
     }
 }

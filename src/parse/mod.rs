@@ -67,7 +67,9 @@ pub struct Parsed {
     pub drafts: Vec<DirectiveDraft>,
 }
 
-pub fn parse(sources: &Sources, diags: &mut Diagnostics) -> Parsed {
+/// Consumes the sources: directive texts move into the drafts, so a body is
+/// held once.
+pub fn parse(sources: Sources, diags: &mut Diagnostics) -> Parsed {
     let config = sources.site.as_ref().and_then(|f| {
         let doc = YamlDoc {
             file: &f.path,
@@ -76,8 +78,11 @@ pub fn parse(sources: &Sources, diags: &mut Diagnostics) -> Parsed {
         };
         doc.parse::<SiteConfig>().map_err(|d| diags.push(d)).ok()
     });
-    let results: Vec<Result<DirectiveDraft, Diagnostic>> =
-        sources.directives.par_iter().map(parse_directive).collect();
+    let results: Vec<Result<DirectiveDraft, Diagnostic>> = sources
+        .directives
+        .into_par_iter()
+        .map(parse_directive)
+        .collect();
     let mut drafts = Vec::with_capacity(results.len());
     for r in results {
         match r {
@@ -87,27 +92,27 @@ pub fn parse(sources: &Sources, diags: &mut Diagnostics) -> Parsed {
     }
     Parsed {
         config,
-        site_file: sources.site.clone(),
-        organizations: registry(sources.organizations.as_ref(), diags),
-        topics: registry(sources.topics.as_ref(), diags),
-        glossary: registry(sources.glossary.as_ref(), diags),
+        site_file: sources.site,
+        organizations: registry(sources.organizations, diags),
+        topics: registry(sources.topics, diags),
+        glossary: registry(sources.glossary, diags),
         drafts,
     }
 }
 
 fn registry<T: serde::de::DeserializeOwned>(
-    file: Option<&SourceFile>,
+    file: Option<SourceFile>,
     diags: &mut Diagnostics,
 ) -> Registry<T> {
     let Some(file) = file else {
         return Registry::empty();
     };
     let mut reg = Registry {
-        file: file.path.clone(),
-        text: file.text.clone(),
+        file: file.path,
+        text: file.text,
         entries: Vec::new(),
     };
-    if file.text.trim().is_empty() {
+    if reg.text.trim().is_empty() {
         return reg;
     }
     match reg.doc().parse::<Vec<T>>() {
@@ -118,7 +123,7 @@ fn registry<T: serde::de::DeserializeOwned>(
 }
 
 /// Splits front matter from body and deserializes it.
-pub fn parse_directive(file: &SourceFile) -> Result<DirectiveDraft, Diagnostic> {
+pub fn parse_directive(file: SourceFile) -> Result<DirectiveDraft, Diagnostic> {
     let err =
         |line, code, msg: &str| Err(Diagnostic::error(&file.path, Loc::new(line, 1), code, msg));
     let text = &file.text;
@@ -171,15 +176,18 @@ pub fn parse_directive(file: &SourceFile) -> Result<DirectiveDraft, Diagnostic> 
         first_line: 2,
     };
     let front: FrontMatter = doc.parse()?;
-    let body = &text[body_start..];
+    let yaml = yaml.to_string();
     let body_line = close_line + 1;
+    let mut text = file.text;
+    let body = text.split_off(body_start);
+    let scan = body::scan(&body, body_line);
     Ok(DirectiveDraft {
-        file: file.path.clone(),
+        file: file.path,
         front,
-        yaml: yaml.to_string(),
+        yaml,
         yaml_line: 2,
-        body: body.to_string(),
+        body,
         body_line,
-        scan: body::scan(body, body_line),
+        scan,
     })
 }

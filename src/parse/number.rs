@@ -23,8 +23,11 @@ static MENTION: LazyLock<Regex> = LazyLock::new(|| {
     let state = format!(r"\d+[a-z]?(?:/\d{{4}})?/{PART}(?:\s*-\s*{PART})+");
     let numeric = r"(?:ngày\s+)?(?P<d1>\d{1,2})\s*[/.-]\s*(?P<m1>\d{1,2})\s*[/.-]\s*(?P<y1>\d{4})";
     let written = r"ngày\s+(?P<d2>\d{1,2})\s+tháng\s+(?P<m2>\d{1,2})\s+năm\s+(?P<y2>\d{4})";
+    // No `\b`: a Unicode word boundary keeps the regex off its fast DFA.
+    // The class before the number does the same job; the greedy letter
+    // parts end the number at a non-letter.
     Regex::new(&format!(
-        r"\b(?P<num>{party}|{state})\b(?:\s*,?\s*(?:{numeric}|{written}))?"
+        r"(?:^|[^\p{{L}}\p{{N}}/-])(?P<num>{party}|{state})(?:\s*,?\s*(?:{numeric}|{written}))?"
     ))
     .expect("mention regex")
 });

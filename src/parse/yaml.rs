@@ -23,6 +23,20 @@ impl<'a> YamlDoc<'a> {
             .map(|l| Loc::new(l.line() + self.first_line - 1, l.column()))
             .unwrap_or(Loc::new(self.first_line, 1));
         let full = err.to_string();
+        // libyaml says where it gave up and, after ", while ...", where the
+        // construct it was reading began: the latter is where to look.
+        if let Some((problem, context)) = full.split_once(", while ") {
+            if let Some((what, at)) = context.rsplit_once(" at line ") {
+                let mut nums = at.split(" column ").map(|n| n.trim().parse::<usize>().ok());
+                if let (Some(Some(line)), Some(Some(column))) = (nums.next(), nums.next()) {
+                    let problem = problem.split(" at line ").next().unwrap_or(problem);
+                    let loc = Loc::new(line + self.first_line - 1, column);
+                    let message =
+                        format!("{problem} while {what}: is a quote or bracket left open?");
+                    return Diagnostic::error(self.file, loc, "yaml-syntax", message);
+                }
+            }
+        }
         // The location is reported separately; keep the message short.
         let message = match full.find(" at line ") {
             Some(i) => full[..i].to_string(),
@@ -158,24 +172,24 @@ pub struct Block {
 /// expected one.
 fn classify(message: &str) -> (&'static str, Option<String>) {
     let quoted: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
-    if message.starts_with("unknown field") {
+    if message.contains("unknown field") {
         let expected = quoted.iter().skip(1).copied();
         return (
             "unknown-key",
             quoted.first().and_then(|k| did_you_mean(k, expected)),
         );
     }
-    if message.starts_with("unknown variant") {
+    if message.contains("unknown variant") {
         let expected = quoted.iter().skip(1).copied();
         return (
             "unknown-value",
             quoted.first().and_then(|k| did_you_mean(k, expected)),
         );
     }
-    if message.starts_with("missing field") {
+    if message.contains("missing field") {
         return ("missing-key", None);
     }
-    if message.starts_with("duplicate") {
+    if message.contains("duplicate") {
         return ("duplicate-key", None);
     }
     if message.contains("invalid type") || message.contains("invalid value") {

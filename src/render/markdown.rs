@@ -45,7 +45,7 @@ impl Glossary {
             .collect::<Vec<_>>()
             .join("|");
         let pattern = (!abbrs.is_empty())
-            .then(|| Regex::new(&format!(r"(?:^|\b|\W)({alternation})(?:\b|$)")).ok())
+            .then(|| Regex::new(&format!(r"(?:^|[^\p{{L}}\p{{N}}])({alternation})")).ok())
             .flatten();
         Glossary {
             pattern,
@@ -133,15 +133,21 @@ fn linkify(text: &str, ctx: &BodyContext) -> String {
     let mut out = String::with_capacity(text.len() + 32);
     let mut last = 0;
     for f in number::find_all(text) {
-        let Some(url) = ctx.links.get(&(number::key(&f.number), f.date)) else {
-            continue;
-        };
         abbreviate(&text[last..f.start], ctx.glossary, &mut out);
-        out.push_str("<a class=\"ref\" href=\"");
-        let _ = escape_href(&mut out, &format!("{}{}", ctx.root, url));
-        out.push_str("\">");
-        let _ = escape_html(&mut out, &text[f.start..f.number_end]);
-        out.push_str("</a>");
+        let written = &text[f.start..f.number_end];
+        // A number is never split into abbreviations, linked or not.
+        match ctx.links.get(&(number::key(&f.number), f.date)) {
+            Some(url) => {
+                out.push_str("<a class=\"ref\" href=\"");
+                let _ = escape_href(&mut out, &format!("{}{}", ctx.root, url));
+                out.push_str("\">");
+                let _ = escape_html(&mut out, written);
+                out.push_str("</a>");
+            }
+            None => {
+                let _ = escape_html(&mut out, written);
+            }
+        }
         last = f.number_end;
     }
     abbreviate(&text[last..], ctx.glossary, &mut out);
@@ -156,6 +162,14 @@ fn abbreviate(text: &str, glossary: &Glossary, out: &mut String) {
     let mut last = 0;
     for c in re.captures_iter(text) {
         let Some(m) = c.get(1) else { continue };
+        // A whole word only: "UBND" but not the start of "UBNDX".
+        if text[m.end()..]
+            .chars()
+            .next()
+            .is_some_and(char::is_alphanumeric)
+        {
+            continue;
+        }
         let _ = escape_html(&mut *out, &text[last..m.start()]);
         out.push_str("<abbr title=\"");
         let _ = escape_html(

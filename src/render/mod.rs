@@ -81,26 +81,52 @@ struct Base<'a> {
     site: &'a views::SiteView,
 }
 
+/// Renders every page in parallel and hands each to `sink` as soon as it is
+/// ready, so the whole site is never held in memory. Returns the number of
+/// files.
 pub fn render(
     graph: &SiteGraph,
     theme: &Theme,
     tera: &Tera,
     opts: &RenderOptions,
-) -> Result<Vec<Page>, RenderError> {
-    let site = views::SiteView::new(graph, &opts.base_url);
+    sink: &(dyn Fn(Page) -> Result<(), String> + Sync),
+) -> Result<usize, RenderError> {
+    let mut site = views::SiteView::new(graph, &opts.base_url);
+    site.item_html = render_items(graph, &site, tera)?;
     let jobs = views::jobs(graph);
-    let mut pages: Vec<Page> = jobs
-        .par_iter()
-        .map(|job| render_job(graph, job, &site, tera, opts))
-        .collect::<Result<_, _>>()?;
+    jobs.par_iter().try_for_each(|job| {
+        let page = render_job(graph, job, &site, tera, opts)?;
+        sink(page).map_err(RenderError)
+    })?;
     for (path, bytes) in &theme.static_files {
-        pages.push(Page {
+        let page = Page {
             path: format!("assets/{path}"),
             bytes: bytes.clone(),
-        });
+        };
+        sink(page).map_err(RenderError)?;
     }
-    pages.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(pages)
+    Ok(jobs.len() + theme.static_files.len())
+}
+
+/// Every directive's list item, rendered once for pages two levels deep
+/// (`noi-nhan/x/`, `chu-de/x/`, `co-quan/x/`, `van-ban/2024/`).
+fn render_items(
+    graph: &SiteGraph,
+    site: &views::SiteView,
+    tera: &Tera,
+) -> Result<Vec<String>, RenderError> {
+    (0..graph.validated.directives.len())
+        .into_par_iter()
+        .map(|id| {
+            let mut ctx = Context::new();
+            ctx.insert("root", "../../");
+            ctx.insert("site", site);
+            ctx.insert("item", &views::summary(graph, id));
+            tera.render("partials/item.html", &ctx).map_err(|e| {
+                RenderError(format!("template partials/item.html: {}", error_chain(&e)))
+            })
+        })
+        .collect()
 }
 
 fn render_job(
@@ -126,12 +152,7 @@ fn render_job(
         site,
     };
     let mut ctx = Context::from_serialize(&base).map_err(|e| RenderError(error_chain(&e)))?;
-    let data = views::page_data(graph, site, &base.root, &job.kind);
-    if let serde_json::Value::Object(map) = data {
-        for (k, v) in map {
-            ctx.insert(k, &v);
-        }
-    }
+    views::fill(&mut ctx, graph, site, &base.root, &job.kind);
     let mut html = tera.render(job.template, &ctx).map_err(|e| {
         RenderError(format!(
             "template {} for {}: {}",

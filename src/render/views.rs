@@ -11,6 +11,7 @@ use crate::resolve::{Addressed, Id, SiteGraph, Status, Target};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use tera::Context;
 
 /// Site-wide values, computed once per build.
 #[derive(Serialize)]
@@ -23,6 +24,16 @@ pub struct SiteView {
     pub base_path: String,
     #[serde(skip)]
     glossary: Glossary,
+    /// Each directive's list item (`partials/item.html`), rendered once for
+    /// pages two levels deep, where every long list lives.
+    #[serde(skip)]
+    pub item_html: Vec<String>,
+}
+
+impl SiteView {
+    fn item_html(&self, id: Id) -> &str {
+        self.item_html.get(id).map_or("", String::as_str)
+    }
 }
 
 impl SiteView {
@@ -44,6 +55,7 @@ impl SiteView {
             base_url,
             base_path,
             glossary: Glossary::new(&graph.validated.glossary),
+            item_html: Vec::new(),
         }
     }
 }
@@ -200,7 +212,7 @@ struct Link {
 }
 
 #[derive(Serialize)]
-struct Summary {
+pub(crate) struct Summary {
     url: String,
     number: String,
     kind: String,
@@ -223,7 +235,7 @@ fn org_name<'a>(graph: &'a SiteGraph, slug: &'a str) -> &'a str {
         .map_or(slug, |o| o.name.as_str())
 }
 
-fn summary(graph: &SiteGraph, id: Id) -> Summary {
+pub(crate) fn summary(graph: &SiteGraph, id: Id) -> Summary {
     let d = graph.directive(id);
     let kind = graph
         .validated
@@ -250,74 +262,113 @@ fn summary(graph: &SiteGraph, id: Id) -> Summary {
     }
 }
 
+#[derive(Serialize)]
+struct YearGroup<T> {
+    year: i32,
+    items: Vec<T>,
+}
+
 /// Items grouped by year, newest year first; items keep their order.
-fn by_year<T: Serialize>(items: Vec<(i32, T)>) -> Vec<Value> {
-    let mut groups: Vec<(i32, Vec<T>)> = Vec::new();
+fn by_year<T: Serialize>(items: impl IntoIterator<Item = (i32, T)>) -> Vec<YearGroup<T>> {
+    let mut groups: Vec<YearGroup<T>> = Vec::new();
     for (year, item) in items {
         match groups.last_mut() {
-            Some((y, v)) if *y == year => v.push(item),
-            _ => groups.push((year, vec![item])),
+            Some(g) if g.year == year => g.items.push(item),
+            _ => groups.push(YearGroup {
+                year,
+                items: vec![item],
+            }),
         }
     }
     groups
-        .into_iter()
-        .map(|(year, items)| json!({ "year": year, "items": items }))
-        .collect()
 }
 
-fn summaries_by_year(graph: &SiteGraph, ids: &[Id]) -> Vec<Value> {
+/// Pre-rendered list items (see [`SiteView::item_html`]) grouped by year.
+fn items_by_year<'a>(graph: &SiteGraph, site: &'a SiteView, ids: &[Id]) -> Vec<YearGroup<&'a str>> {
     by_year(
         ids.iter()
-            .map(|&id| (graph.directive(id).year(), summary(graph, id)))
-            .collect(),
+            .map(|&id| (graph.directive(id).year(), site.item_html(id))),
     )
 }
 
-pub(crate) fn page_data(graph: &SiteGraph, site: &SiteView, root: &str, kind: &PageKind) -> Value {
+/// Fills `ctx` with what the page's template needs.
+pub(crate) fn fill(
+    ctx: &mut Context,
+    graph: &SiteGraph,
+    site: &SiteView,
+    root: &str,
+    kind: &PageKind,
+) {
     let v = &graph.validated;
     match kind {
-        PageKind::Home => json!({
-            "latest": graph.order.iter().take(20).map(|&id| summary(graph, id)).collect::<Vec<_>>(),
-            "topics": topic_counts(graph),
-            "issuers": org_counts(graph, &graph.by_issuer.iter().map(|(k, v)| (k, v.len())).collect()),
-            "years": year_counts(graph),
-            "total": graph.order.len(),
-        }),
-        PageKind::Directive(id) => directive_data(graph, site, root, *id),
-        PageKind::Recipient(slug) => recipient_data(graph, slug),
+        PageKind::Home => {
+            let latest: Vec<Summary> = graph
+                .order
+                .iter()
+                .take(20)
+                .map(|&id| summary(graph, id))
+                .collect();
+            ctx.insert("latest", &latest);
+            ctx.insert("topics", &topic_counts(graph));
+            let counts = graph.by_issuer.iter().map(|(k, v)| (k, v.len())).collect();
+            ctx.insert("issuers", &org_counts(graph, &counts));
+            ctx.insert("years", &year_counts(graph));
+            ctx.insert("total", &graph.order.len());
+        }
+        PageKind::Directive(id) => directive_data(ctx, graph, site, root, *id),
+        PageKind::Recipient(slug) => recipient_data(ctx, graph, site, slug),
         PageKind::Recipients => {
             let counts = graph
                 .by_recipient
                 .iter()
                 .map(|(k, v)| (k, v.len()))
                 .collect();
-            json!({ "organizations": org_counts(graph, &counts) })
+            ctx.insert("organizations", &org_counts(graph, &counts));
         }
         PageKind::Topic(slug) => {
-            let t = &v.topics[slug];
             let ids = graph.by_topic.get(slug).map_or(&[][..], Vec::as_slice);
-            json!({ "topic": t, "count": ids.len(), "years": summaries_by_year(graph, ids) })
+            ctx.insert("topic", &v.topics.get(slug));
+            ctx.insert("count", &ids.len());
+            ctx.insert("years", &items_by_year(graph, site, ids));
         }
-        PageKind::Topics => json!({ "topics": topic_counts(graph) }),
+        PageKind::Topics => ctx.insert("topics", &topic_counts(graph)),
         PageKind::Issuer(slug) => {
             let ids = graph.by_issuer.get(slug).map_or(&[][..], Vec::as_slice);
-            json!({ "org": org_view(graph, slug), "count": ids.len(), "years": summaries_by_year(graph, ids) })
+            ctx.insert("org", &org_view(graph, slug));
+            ctx.insert("count", &ids.len());
+            ctx.insert("years", &items_by_year(graph, site, ids));
         }
         PageKind::Issuers => {
             let counts = graph.by_issuer.iter().map(|(k, v)| (k, v.len())).collect();
-            json!({ "organizations": org_counts(graph, &counts) })
+            ctx.insert("organizations", &org_counts(graph, &counts));
         }
         PageKind::Year(year) => {
             let ids = graph.by_year.get(year).map_or(&[][..], Vec::as_slice);
-            json!({ "year": year, "count": ids.len(), "items": ids.iter().map(|&id| summary(graph, id)).collect::<Vec<_>>() })
+            let items: Vec<&str> = ids.iter().map(|&id| site.item_html(id)).collect();
+            ctx.insert("year", year);
+            ctx.insert("count", &ids.len());
+            ctx.insert("items", &items);
         }
-        PageKind::Years => json!({ "years": year_counts(graph), "total": graph.order.len() }),
-        PageKind::NotFound => json!({}),
-        PageKind::Feed => json!({
-            "entries": graph.order.iter().take(50).map(|&id| summary(graph, id)).collect::<Vec<_>>(),
-            "updated": graph.order.first().map(|&id| graph.directive(id).date.format("%Y-%m-%d").to_string()),
-        }),
-        PageKind::Sitemap => json!({ "urls": sitemap_urls(graph) }),
+        PageKind::Years => {
+            ctx.insert("years", &year_counts(graph));
+            ctx.insert("total", &graph.order.len());
+        }
+        PageKind::NotFound => {}
+        PageKind::Feed => {
+            let entries: Vec<Summary> = graph
+                .order
+                .iter()
+                .take(50)
+                .map(|&id| summary(graph, id))
+                .collect();
+            ctx.insert("entries", &entries);
+            let updated = graph
+                .order
+                .first()
+                .map(|&id| graph.directive(id).date.format("%Y-%m-%d").to_string());
+            ctx.insert("updated", &updated);
+        }
+        PageKind::Sitemap => ctx.insert("urls", &sitemap_urls(graph)),
     }
 }
 
@@ -381,28 +432,49 @@ fn org_view(graph: &SiteGraph, slug: &str) -> Value {
     })
 }
 
-fn recipient_data(graph: &SiteGraph, slug: &str) -> Value {
+#[derive(Serialize)]
+struct SectionLink {
+    id: String,
+    title: String,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct RecipientEntry<'a> {
+    html: &'a str,
+    in_header: bool,
+    via: Option<Link>,
+    sections: Vec<SectionLink>,
+}
+
+fn recipient_data(ctx: &mut Context, graph: &SiteGraph, site: &SiteView, slug: &str) {
     let entries = graph.by_recipient.get(slug).map_or(&[][..], Vec::as_slice);
-    let items = entries
-        .iter()
-        .map(|a: &Addressed| {
-            let d = graph.directive(a.id);
-            let sections: Vec<Value> = a
-                .sections
-                .iter()
-                .filter_map(|&i| d.sections.get(i))
-                .map(|s| json!({ "id": s.id, "title": s.title, "url": format!("{}#{}", d.url(), s.id) }))
-                .collect();
-            let item = json!({
-                "d": summary(graph, a.id),
-                "in_header": a.in_header,
-                "via": a.via.as_ref().map(|g| Link { name: org_name(graph, g).to_string(), url: recipient_url(g) }),
-                "sections": sections,
-            });
-            (d.year(), item)
-        })
-        .collect();
-    json!({ "org": org_view(graph, slug), "count": entries.len(), "years": by_year(items) })
+    let items = entries.iter().map(|a: &Addressed| {
+        let d = graph.directive(a.id);
+        let sections = a
+            .sections
+            .iter()
+            .filter_map(|&i| d.sections.get(i))
+            .map(|s| SectionLink {
+                id: s.id.clone(),
+                title: s.title.clone(),
+                url: format!("{}#{}", d.url(), s.id),
+            })
+            .collect();
+        let entry = RecipientEntry {
+            html: site.item_html(a.id),
+            in_header: a.in_header,
+            via: a.via.as_ref().map(|g| Link {
+                name: org_name(graph, g).to_string(),
+                url: recipient_url(g),
+            }),
+            sections,
+        };
+        (d.year(), entry)
+    });
+    ctx.insert("org", &org_view(graph, slug));
+    ctx.insert("count", &entries.len());
+    ctx.insert("years", &by_year(items));
 }
 
 #[derive(Serialize)]
@@ -432,7 +504,7 @@ fn ref_views(graph: &SiteGraph, refs: &[(crate::model::Reference, Target)]) -> V
         .collect()
 }
 
-fn directive_data(graph: &SiteGraph, site: &SiteView, root: &str, id: Id) -> Value {
+fn directive_data(ctx: &mut Context, graph: &SiteGraph, site: &SiteView, root: &str, id: Id) {
     let v = &graph.validated;
     let d = graph.directive(id);
     let cfg = &v.config;
@@ -485,9 +557,10 @@ fn directive_data(graph: &SiteGraph, site: &SiteView, root: &str, id: Id) -> Val
     let list = |ids: &[Id]| ids.iter().map(|&i| summary(graph, i)).collect::<Vec<_>>();
     let implements = ref_views(graph, &graph.implements[id]);
     let implemented_by = list(&graph.implemented_by[id]);
-    json!({
-        "d": summary(graph, id),
-        "header": {
+    ctx.insert("d", &summary(graph, id));
+    ctx.insert(
+        "header",
+        &json!({
             "parent": parent,
             "issuer": issuer.map_or(d.issuer.to_uppercase(), |o| o.name.to_uppercase()),
             "motto": cfg.motto(system),
@@ -496,24 +569,32 @@ fn directive_data(graph: &SiteGraph, site: &SiteView, root: &str, id: Id) -> Val
             "place_date": place_date,
             "letter": kind.is_some_and(|k| k.letter),
             "kind_title": kind.map_or(String::new(), |k| k.name.to_uppercase()),
-        },
-        "recipients": recipients,
-        "body_html": body_html,
-        "signer": d.signer,
-        "topics": d.topics.iter().map(|t| Link {
+        }),
+    );
+    ctx.insert("recipients", &recipients);
+    ctx.insert("body_html", &body_html);
+    ctx.insert("signer", &d.signer);
+    let topics: Vec<Link> = d
+        .topics
+        .iter()
+        .map(|t| Link {
             name: v.topics.get(t).map_or(t.clone(), |t| t.name.clone()),
             url: topic_url(t),
-        }).collect::<Vec<_>>(),
-        "sections": sections,
-        "relations": {
+        })
+        .collect();
+    ctx.insert("topics", &topics);
+    ctx.insert("sections", &sections);
+    ctx.insert(
+        "relations",
+        &json!({
             "implements": implements,
             "implemented_by": implemented_by,
             "cited_by": list(&graph.cited_by[id]),
             "supersedes": ref_views(graph, &graph.supersedes[id]),
             "superseded_by": list(&graph.superseded_by[id]),
-        },
-        "graph_svg": super::graph::svg(graph, id, root),
-    })
+        }),
+    );
+    ctx.insert("graph_svg", &super::graph::svg(graph, id, root));
 }
 
 fn capitalize(s: &str) -> String {
