@@ -15,6 +15,10 @@ use std::time::{Duration, Instant};
 const PAGE: &str = "van-ban/2024/10-cv-btgtu/";
 const FILE: &str = "content/directives/2024/10-cv-btgtu.md";
 const BODY: &str = "document.body ? document.body.innerText : ''";
+/// `true` only when evaluated in a loaded document without the overlay
+/// (an evaluation between two documents gives `null`).
+const NO_OVERLAY: &str =
+    "document.readyState === 'complete' && document.getElementById('banhanh-overlay') === null";
 const OVERLAY: &str =
     "(function(){var o=document.getElementById('banhanh-overlay');return o?o.innerText:null})()";
 
@@ -93,7 +97,9 @@ fn edits_reload_the_page_and_errors_show_an_overlay() {
         "the terminal prints it too"
     );
 
-    // A page opened while the build is broken shows the overlay too.
+    // A page opened while the build is broken shows the overlay too. The
+    // new tab is in front: the first one is hidden and lets go of its
+    // event stream.
     let second = browser.open(&server.url);
     browser.wait_until(
         &second,
@@ -102,18 +108,47 @@ fn edits_reload_the_page_and_errors_show_an_overlay() {
         long,
         text_has(FILE),
     );
+    browser.wait_until(
+        &page,
+        "the first tab to be hidden",
+        "document.hidden",
+        long,
+        |v| v == true,
+    );
 
-    // 3. Fixed: the overlay goes, the page shows the fixed text.
+    // 3. Fixed: the overlay goes, the page shows the fixed text; the hidden
+    //    tab catches up as soon as it is shown again.
     let fixed = edited.replace("sửa lần một", "sửa lần hai");
     std::fs::write(&file, &fixed).unwrap();
-    browser.wait_until(&page, "the overlay to go", OVERLAY, long, Value::is_null);
-    browser.wait_until(&page, "the fixed text", BODY, long, text_has("sửa lần hai"));
     browser.wait_until(
         &second,
         "the overlay to go on the second page",
-        OVERLAY,
+        NO_OVERLAY,
         long,
-        Value::is_null,
+        |v| v == true,
+    );
+    browser.activate(&page);
+    browser.wait_until(&page, "the fixed text", BODY, long, text_has("sửa lần hai"));
+    browser.wait_until(&page, "the overlay to go", NO_OVERLAY, long, |v| v == true);
+
+    // And in front, a fix with no tab switch: break and fix once more.
+    std::fs::write(&file, &broken).unwrap();
+    browser.wait_until(&page, "the overlay again", OVERLAY, long, text_has(FILE));
+    std::fs::write(&file, fixed.replace("sửa lần hai", "sửa lần ba")).unwrap();
+    browser.wait_until(&page, "the overlay to go again", NO_OVERLAY, long, |v| {
+        v == true
+    });
+    browser.wait_until(
+        &page,
+        "the text fixed again",
+        BODY,
+        long,
+        text_has("sửa lần ba"),
+    );
+    assert_eq!(
+        browser.eval(&page, NO_OVERLAY),
+        true,
+        "no overlay on the fixed page"
     );
 
     assert!(

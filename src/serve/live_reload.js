@@ -75,7 +75,25 @@
     clear();
   }
 
-  var source = new EventSource("/__banhanh/events");
-  source.addEventListener("reload", onStatus);
-  source.addEventListener("errors", onStatus);
+  // A browser opens at most six HTTP/1.1 connections to one server, and
+  // each listening page holds one: a hidden page lets go of its stream and
+  // asks again when shown (a build it missed then reloads it).
+  var source = null;
+  function connect() {
+    if (source || document.hidden) return;
+    source = new EventSource("/__banhanh/events");
+    source.addEventListener("reload", onStatus);
+    source.addEventListener("errors", onStatus);
+  }
+  function disconnect() {
+    if (!source) return;
+    source.close();
+    source = null;
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) disconnect(); else connect();
+  });
+  window.addEventListener("pagehide", disconnect);
+  window.addEventListener("pageshow", connect);
+  connect();
 })();

@@ -124,6 +124,17 @@ impl Browser {
     /// Sends a command (to a page's session, or to the browser) and waits
     /// for its result, skipping events.
     pub fn call(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {
+        self.try_call(session, method, params)
+            .unwrap_or_else(|err| panic!("{method} failed: {err}"))
+    }
+
+    /// As [`Browser::call`], with the protocol's error as a value.
+    pub fn try_call(
+        &mut self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, Value> {
         self.next_id += 1;
         let id = self.next_id;
         let mut msg = json!({ "id": id, "method": method, "params": params });
@@ -141,9 +152,9 @@ impl Browser {
             let v: Value = serde_json::from_str(reply.as_str()).expect("DevTools JSON");
             if v["id"] == json!(id) {
                 if let Some(err) = v.get("error") {
-                    panic!("{method} failed: {err}");
+                    return Err(err.clone());
                 }
-                return v["result"].clone();
+                return Ok(v["result"].clone());
             }
         }
     }
@@ -165,14 +176,26 @@ impl Browser {
         Page { session, target }
     }
 
+    /// Brings a tab to the front (the others become hidden).
+    pub fn activate(&mut self, page: &Page) {
+        self.call(
+            None,
+            "Target.activateTarget",
+            json!({ "targetId": page.target }),
+        );
+    }
+
     /// Evaluates a JavaScript expression in the page; its value as JSON
     /// (`null` while the page is between documents).
     pub fn eval(&mut self, page: &Page, expression: &str) -> Value {
-        let r = self.call(
+        let Ok(r) = self.try_call(
             Some(&page.session),
             "Runtime.evaluate",
             json!({ "expression": expression, "returnByValue": true }),
-        );
+        ) else {
+            // Between two documents (a reload): nothing to evaluate in yet.
+            return Value::Null;
+        };
         if r.get("exceptionDetails").is_some() {
             return Value::Null;
         }
