@@ -226,6 +226,9 @@ fn main() -> ExitCode {
                     // The path alone on stdout, for scripts and editors.
                     println!("{}", created.file);
                     if !term.quiet() {
+                        for w in &created.warnings {
+                            eprintln!("warning: {w}");
+                        }
                         eprintln!("created {} (page: /{})", created.file, created.url);
                     }
                     ExitCode::SUCCESS

@@ -39,6 +39,9 @@ pub struct Created {
     pub file: String,
     /// The page's address below the site root.
     pub url: String,
+    /// Hints that did not stop the file being written, e.g. a number whose
+    /// kind part is not the kind's abbreviation.
+    pub warnings: Vec<String>,
 }
 
 /// Why `new` wrote nothing.
@@ -183,6 +186,7 @@ pub fn new_directive(opts: &NewOptions) -> Result<Created, NewError> {
         path,
         file,
         url: format!("van-ban/{}/{slug}/", date.year()),
+        warnings: number_hints(&number, kind, issuer),
     })
 }
 
@@ -253,6 +257,34 @@ fn check_number(
         ),
         suggestion,
     ))
+}
+
+/// For a Party number `N-KIND/BODY`: whether KIND is the kind's
+/// abbreviation and BODY the issuer's `short` (compared folded, so "QD"
+/// matches "QĐ"). State numbers vary too much to tell.
+fn number_hints(number: &str, kind: &crate::config::Kind, issuer: &Organization) -> Vec<String> {
+    let mut hints = Vec::new();
+    let Some((head, body)) = number.split_once('/') else {
+        return hints;
+    };
+    let Some((_, kind_part)) = head.split_once('-') else {
+        return hints;
+    };
+    let same = |a: &str, b: &str| crate::text::fold(a) == crate::text::fold(b);
+    if !same(kind_part, &kind.abbr) {
+        hints.push(format!(
+            "the number says {kind_part}, but the kind `{}` is abbreviated {}",
+            kind.slug, kind.abbr
+        ));
+    }
+    let body_part = body.split('/').next().unwrap_or(body);
+    if let Some(short) = issuer.short.as_deref().filter(|s| !same(body_part, s)) {
+        hints.push(format!(
+            "the number says {body_part}, but `{}` signs as {short}",
+            issuer.slug
+        ));
+    }
+    hints
 }
 
 /// A YAML double-quoted string (JSON strings are valid YAML).
@@ -349,6 +381,18 @@ mod tests {
         );
         assert_eq!(suggestion_for("1383").as_deref(), Some("1383-CV/BTGTU"));
         assert_eq!(suggestion_for("ABC"), None);
+    }
+
+    #[test]
+    fn hints_when_the_number_disagrees_with_kind_or_issuer() {
+        assert!(number_hints("1383-CV/BTGTU", &kind(), &org()).is_empty());
+        assert!(number_hints("17/NQ-CP", &kind(), &org()).is_empty());
+        let hints = number_hints("12-KH/TU", &kind(), &org());
+        assert_eq!(hints.len(), 2, "{hints:?}");
+        assert!(hints[0].contains("says KH") && hints[1].contains("signs as BTGTU"));
+        let mut qd = kind();
+        qd.abbr = "QĐ".into();
+        assert!(number_hints("5-QD/BTGTU", &qd, &org()).is_empty(), "folded");
     }
 
     #[test]

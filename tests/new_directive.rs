@@ -92,6 +92,11 @@ fn other_kinds_get_parts_and_the_date_defaults_to_today() {
         String::from_utf8_lossy(&out.stderr)
     );
     let file = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("warning"),
+        "the number fits kind and issuer: {err}"
+    );
     let text = std::fs::read_to_string(site.path().join(&file)).unwrap();
     let today = chrono::Local::now().date_naive();
     assert!(text.contains(&format!("date: {today}\n")), "{text}");
@@ -101,6 +106,32 @@ fn other_kinds_get_parts_and_the_date_defaults_to_today() {
     );
     assert!(text.contains("## I. MỤC ĐÍCH, YÊU CẦU"));
     assert!(run(site.path(), &["check"]).status.success());
+}
+
+#[test]
+fn warns_when_the_number_disagrees_with_kind_or_issuer() {
+    let site = copy_fixture("preview");
+    let out = new(
+        site.path(),
+        &[
+            "--kind",
+            "ke-hoach",
+            "--number",
+            "8-CV/TU",
+            "--issuer",
+            "ban-tuyen-giao-tinh-uy",
+            "--date",
+            "2024-03-01",
+            "Số không khớp",
+        ],
+    );
+    assert!(out.status.success(), "a hint, not an error");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: the number says CV, but the kind `ke-hoach` is abbreviated KH"),
+        "{err}"
+    );
+    assert!(err.contains("signs as BTGTU"), "{err}");
 }
 
 #[test]

@@ -140,7 +140,7 @@ impl Site {
             Ok(report) => {
                 self.term.print_diagnostics(&report.diagnostics);
                 if !self.term.quiet() {
-                    eprintln!("{}", self.term.summary(&report));
+                    eprintln!("{} {}", clock(), self.term.summary(&report));
                 }
                 Status {
                     ok: true,
@@ -156,7 +156,10 @@ impl Site {
                     .iter()
                     .filter(|d| d.severity == Severity::Error)
                     .count();
-                eprintln!("build failed with {errors} error(s); still serving the last good site");
+                eprintln!(
+                    "{} build failed with {errors} error(s); still serving the last good site",
+                    clock()
+                );
                 if prev.good.is_empty() {
                     // No good build yet: serve a page that shows the overlay.
                     self.write_placeholder();
@@ -300,6 +303,11 @@ pub fn serve(opts: &ServeOptions, term: Terminal) -> Result<(), String> {
     // Open event streams would keep a graceful shutdown waiting forever.
     runtime.shutdown_timeout(Duration::from_millis(200));
     Ok(())
+}
+
+/// The time of day, to tell one rebuild's lines from the previous one's.
+fn clock() -> String {
+    chrono::Local::now().format("%H:%M:%S").to_string()
 }
 
 fn display_addr(addr: SocketAddr) -> String {
