@@ -131,13 +131,22 @@ impl Progress {
                 thread: None,
             };
         }
+        Self::start_on(message, Self::DELAY, ProgressDrawTarget::stderr)
+    }
+
+    /// Draws on `target` once `delay` has passed, until finished.
+    fn start_on(
+        message: &str,
+        delay: Duration,
+        target: impl FnOnce() -> ProgressDrawTarget + Send + 'static,
+    ) -> Self {
         let (tx, rx) = mpsc::channel::<()>();
         let message = message.to_string();
         let thread = std::thread::spawn(move || {
-            if rx.recv_timeout(Self::DELAY) != Err(mpsc::RecvTimeoutError::Timeout) {
+            if rx.recv_timeout(delay) != Err(mpsc::RecvTimeoutError::Timeout) {
                 return;
             }
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            let bar = ProgressBar::with_draw_target(None, target());
             if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
                 bar.set_style(style);
             }
@@ -178,6 +187,59 @@ mod tests {
         assert!(t.color && !t.progress, "no progress in CI");
         let t = Terminal::decide(true, false, false, Verbosity::Quiet);
         assert!(!t.progress, "no progress when quiet");
+    }
+
+    /// A terminal that records what is drawn on it.
+    #[derive(Debug, Clone, Default)]
+    struct Recorder(std::sync::Arc<std::sync::Mutex<String>>);
+
+    impl indicatif::TermLike for Recorder {
+        fn width(&self) -> u16 {
+            80
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.write_str(s)
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.0.lock().unwrap().push_str(s);
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn drawn_during(work: Duration) -> String {
+        let rec = Recorder::default();
+        let target = {
+            let rec = rec.clone();
+            move || ProgressDrawTarget::term_like(Box::new(rec))
+        };
+        let p = Progress::start_on("building", Duration::from_millis(200), target);
+        std::thread::sleep(work);
+        p.finish();
+        rec.0.lock().unwrap().clone()
+    }
+
+    #[test]
+    fn the_indicator_appears_only_for_long_work() {
+        assert!(drawn_during(Duration::from_millis(700)).contains("building"));
+        assert_eq!(drawn_during(Duration::from_millis(20)), "");
     }
 
     #[test]
