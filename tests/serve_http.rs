@@ -360,3 +360,33 @@ fn a_site_broken_from_the_start_still_shows_its_errors() {
         "a failed first build is no reason to stop"
     );
 }
+
+#[test]
+fn a_save_that_changes_no_page_reloads_none() {
+    let site = site();
+    let server = Server::start(site.path());
+    let file = site.path().join("content/directives/2024/10-cv-btgtu.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut events = Events::connect(&server);
+    let (_, first) = events.next(Duration::from_secs(10));
+
+    // The same text saved again: a good build, the same `good`.
+    std::fs::write(&file, &text).unwrap();
+    let (name, same) = events.next(Duration::from_secs(20));
+    assert_eq!(name, "reload");
+    assert_eq!(
+        same["good"], first["good"],
+        "nothing changed: no page reloads"
+    );
+    assert!(same["builds"].as_u64() > first["builds"].as_u64());
+
+    // Broken, then back to the last good text: the overlay goes, no reload.
+    std::fs::write(&file, text.replace("date: 2024-05-22", "date: 2024-13-01")).unwrap();
+    let (name, _) = events.next(Duration::from_secs(20));
+    assert_eq!(name, "errors");
+    std::fs::write(&file, &text).unwrap();
+    let (name, back) = events.next(Duration::from_secs(20));
+    assert_eq!(name, "reload");
+    assert_eq!(back["ok"], true);
+    assert_eq!(back["good"], first["good"]);
+}

@@ -96,6 +96,8 @@ pub struct Site {
     term: Terminal,
     started: u128,
     status: channel::Sender<Status>,
+    /// Files in the last good build, to tell whether a build changed any.
+    last_pages: std::sync::atomic::AtomicUsize,
 }
 
 impl Site {
@@ -114,6 +116,7 @@ impl Site {
             term,
             started,
             status,
+            last_pages: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -142,9 +145,21 @@ impl Site {
                 if !self.term.quiet() {
                     eprintln!("{} {}", clock(), self.term.summary(&report));
                 }
+                // A save that changed no output file (the same text saved
+                // again, or a fix back to the last good text) reloads no
+                // page: the overlay, if any, just goes.
+                let pages_before = self
+                    .last_pages
+                    .swap(report.pages, std::sync::atomic::Ordering::Relaxed);
+                let changed =
+                    report.written > 0 || report.pages != pages_before || prev.good.is_empty();
                 Status {
                     ok: true,
-                    good: format!("{}-{builds}", self.started),
+                    good: if changed {
+                        format!("{}-{builds}", self.started)
+                    } else {
+                        prev.good
+                    },
                     builds,
                     errors: Vec::new(),
                 }
