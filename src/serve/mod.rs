@@ -98,6 +98,8 @@ pub struct Site {
     status: channel::Sender<Status>,
     /// Files in the last good build, to tell whether a build changed any.
     last_pages: std::sync::atomic::AtomicUsize,
+    /// One build at a time: they share the output folder.
+    building: std::sync::Mutex<()>,
 }
 
 impl Site {
@@ -117,6 +119,7 @@ impl Site {
             started,
             status,
             last_pages: std::sync::atomic::AtomicUsize::new(0),
+            building: std::sync::Mutex::new(()),
         }
     }
 
@@ -134,6 +137,10 @@ impl Site {
 
     /// Builds once, prints the outcome and tells every open page.
     pub fn rebuild(&self) -> bool {
+        let _one_at_a_time = self
+            .building
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let progress = self.term.progress("building");
         let result = build(&self.opts);
         progress.finish();
@@ -260,8 +267,7 @@ pub fn serve(opts: &ServeOptions, term: Terminal) -> Result<(), String> {
         },
         term,
     ));
-    site.rebuild();
-
+    // Watch first, so that a save during the first build is not missed.
     let _watcher = {
         let site = Arc::clone(&site);
         let dirs: Vec<PathBuf> = ["content", "themes"]
@@ -279,6 +285,7 @@ pub fn serve(opts: &ServeOptions, term: Terminal) -> Result<(), String> {
             site.rebuild();
         })?
     };
+    site.rebuild();
 
     if !opts.bind.is_loopback() {
         eprintln!(
