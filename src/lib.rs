@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod diagnostics;
+pub mod incremental;
 pub mod load;
 pub mod model;
 pub mod new;
@@ -80,7 +81,7 @@ fn resolve_sources(
 
 /// Everything the output depends on besides the content: the theme, the
 /// options and this program.
-fn fingerprint(opts: &BuildOptions, content: u64) -> u64 {
+pub(crate) fn fingerprint(opts: &BuildOptions, content: u64) -> u64 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(&content.to_le_bytes());
     h.update(&load::theme_fingerprint(&opts.root).to_le_bytes());
@@ -163,11 +164,25 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     };
     let staging = output::Staging::begin(&opts.out).map_err(write_error)?;
     stage("theme");
-    let pages = render::render(&graph, &theme, &tera, &render_opts, &|page| {
+    let prepare = |paths: &[String]| {
         staging
-            .write(&page)
-            .map_err(|e| format!("cannot write {}: {e}", page.path))
-    })
+            .create_dirs(paths.iter().map(String::as_str))
+            .map_err(|e| format!("cannot create folders: {e}"))
+    };
+    let plan = render::Plan::default();
+    let pages = render::render(
+        &graph,
+        &theme,
+        &tera,
+        &render_opts,
+        &plan,
+        &prepare,
+        &|page| {
+            staging
+                .write(&page)
+                .map_err(|e| format!("cannot write {}: {e}", page.path))
+        },
+    )
     .map_err(|e| fail("themes", "template", e.0))?;
     stage("render and write");
     // A build with warnings is never skipped, so its warnings show again.

@@ -123,6 +123,8 @@ pub struct Section {
 pub struct Mention {
     /// Normalized number ("369-CV/BTGTU").
     pub number: String,
+    /// [`crate::parse::number::key`] of `number`.
+    pub key: String,
     pub date: Option<NaiveDate>,
     pub loc: Loc,
 }
@@ -131,6 +133,8 @@ pub struct Mention {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
     pub number: String,
+    /// [`crate::parse::number::key`] of `number`.
+    pub key: String,
     pub date: Option<NaiveDate>,
     pub loc: Loc,
 }
@@ -141,6 +145,8 @@ pub struct Directive {
     /// Source path relative to the site root, for messages.
     pub file: String,
     pub number: String,
+    /// [`crate::parse::number::key`] of `number`: what references match.
+    pub number_key: String,
     pub kind: String,
     pub issuer: String,
     pub date: NaiveDate,
@@ -155,7 +161,7 @@ pub struct Directive {
     pub draft: bool,
     /// The address's last part.
     pub slug: String,
-    pub body: String,
+    pub body: std::sync::Arc<str>,
     /// Line of the file where `body` starts.
     pub body_line: usize,
     pub sections: Vec<Section>,

@@ -9,6 +9,7 @@ use crate::parse::yaml::YamlDoc;
 use crate::parse::{DirectiveDraft, Parsed, Registry, number};
 use crate::text::{is_slug, slugify};
 use chrono::{Datelike, NaiveDate};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Checked content, ready to be resolved into a site graph.
@@ -21,7 +22,7 @@ pub struct Validated {
     pub directives: Vec<Directive>,
 }
 
-pub fn validate(mut parsed: Parsed, diags: &mut Diagnostics) -> Option<Validated> {
+pub fn validate(parsed: Parsed, diags: &mut Diagnostics) -> Option<Validated> {
     let config = parsed.config?;
     check_kinds(
         &config,
@@ -39,11 +40,18 @@ pub fn validate(mut parsed: Parsed, diags: &mut Diagnostics) -> Option<Validated
         topics: &topics,
     };
 
-    let mut directives = Vec::with_capacity(parsed.drafts.len());
-    for draft in &mut parsed.drafts {
-        if let Some(d) = ctx.directive(draft, diags) {
-            directives.push(d);
-        }
+    let checked: Vec<(Option<Directive>, Diagnostics)> = parsed
+        .drafts
+        .par_iter()
+        .map(|draft| {
+            let mut d = Diagnostics::default();
+            (ctx.directive(draft, &mut d), d)
+        })
+        .collect();
+    let mut directives = Vec::with_capacity(checked.len());
+    for (directive, d) in checked {
+        diags.extend(d);
+        directives.extend(directive);
     }
     check_identity(&parsed.drafts, &directives, diags);
     Some(Validated {
@@ -181,8 +189,7 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// Checks one draft; on success its body and scan move into the result.
-    fn directive(&self, draft: &mut DirectiveDraft, diags: &mut Diagnostics) -> Option<Directive> {
+    fn directive(&self, draft: &DirectiveDraft, diags: &mut Diagnostics) -> Option<Directive> {
         let fm = &draft.front;
         let doc = draft.doc();
         let all = doc.whole();
@@ -323,7 +330,12 @@ impl Ctx<'_> {
                             }
                         },
                     };
-                    Some(Reference { number, date, loc })
+                    Some(Reference {
+                        key: number::key(&number),
+                        number,
+                        date,
+                        loc,
+                    })
                 })
                 .collect()
         };
@@ -341,6 +353,7 @@ impl Ctx<'_> {
         Some(Directive {
             file: draft.file.clone(),
             slug: fm.slug.clone().unwrap_or_else(|| slugify(&number)),
+            number_key: number::key(&number),
             number,
             kind: fm.kind.clone(),
             issuer: fm.issuer.clone(),
@@ -354,10 +367,10 @@ impl Ctx<'_> {
             signer: fm.signer.clone(),
             declared_status: fm.status,
             draft: fm.draft,
-            body: std::mem::take(&mut draft.body),
+            body: draft.body.clone(),
             body_line: draft.body_line,
-            sections: std::mem::take(&mut draft.scan.sections),
-            mentions: std::mem::take(&mut draft.scan.mentions),
+            sections: draft.scan.sections.clone(),
+            mentions: draft.scan.mentions.clone(),
         })
     }
 }
@@ -372,7 +385,11 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 }
 
 /// (number, issuer, year) names one directive; (year, slug) one address.
-fn check_identity(drafts: &[DirectiveDraft], directives: &[Directive], diags: &mut Diagnostics) {
+fn check_identity(
+    drafts: &[std::sync::Arc<DirectiveDraft>],
+    directives: &[Directive],
+    diags: &mut Diagnostics,
+) {
     let locate = |file: &str, key: &str| {
         drafts
             .iter()
@@ -383,7 +400,7 @@ fn check_identity(drafts: &[DirectiveDraft], directives: &[Directive], diags: &m
     let mut identities: HashMap<(String, String, i32), &str> = HashMap::new();
     let mut addresses: HashMap<(i32, String), &str> = HashMap::new();
     for d in directives {
-        let id = (number::key(&d.number), d.issuer.clone(), d.date.year());
+        let id = (d.number_key.clone(), d.issuer.clone(), d.date.year());
         if let Some(first) = identities.get(&id) {
             diags.push(Diagnostic::error(&d.file, locate(&d.file, "number"), "duplicate-number",
                 format!("{} of {} is already used in {} by {first}; a number names one directive per issuer and year", d.number, d.issuer, d.date.year())));

@@ -39,6 +39,7 @@ pub fn scan(body: &str, first_line: usize) -> BodyScan {
                 // line is what matters for messages.
                 let at = (start + f.start).min(body.len());
                 mentions.push(Mention {
+                    key: number::key(&f.number),
                     number: f.number,
                     date: f.date,
                     loc: Loc::of_offset(body, at, first_line),

@@ -14,9 +14,9 @@
 pub mod http;
 pub mod watch;
 
+use crate::BuildOptions;
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::report::Terminal;
-use crate::{BuildOptions, build};
 use serde::Serialize;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -96,10 +96,9 @@ pub struct Site {
     term: Terminal,
     started: u128,
     status: channel::Sender<Status>,
-    /// Files in the last good build, to tell whether a build changed any.
-    last_pages: std::sync::atomic::AtomicUsize,
-    /// One build at a time: they share the output folder.
-    building: std::sync::Mutex<()>,
+    /// Keeps what it can between builds (only touched pages re-render);
+    /// the lock also makes builds run one at a time.
+    builder: std::sync::Mutex<crate::incremental::Builder>,
 }
 
 impl Site {
@@ -118,8 +117,7 @@ impl Site {
             term,
             started,
             status,
-            last_pages: std::sync::atomic::AtomicUsize::new(0),
-            building: std::sync::Mutex::new(()),
+            builder: std::sync::Mutex::new(crate::incremental::Builder::new()),
         }
     }
 
@@ -137,12 +135,12 @@ impl Site {
 
     /// Builds once, prints the outcome and tells every open page.
     pub fn rebuild(&self) -> bool {
-        let _one_at_a_time = self
-            .building
+        let mut builder = self
+            .builder
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let progress = self.term.progress("building");
-        let result = build(&self.opts);
+        let result = builder.build(&self.opts);
         progress.finish();
         let prev = self.status();
         let builds = prev.builds + 1;
@@ -155,11 +153,7 @@ impl Site {
                 // A save that changed no output file (the same text saved
                 // again, or a fix back to the last good text) reloads no
                 // page: the overlay, if any, just goes.
-                let pages_before = self
-                    .last_pages
-                    .swap(report.pages, std::sync::atomic::Ordering::Relaxed);
-                let changed =
-                    report.written > 0 || report.pages != pages_before || prev.good.is_empty();
+                let changed = report.written > 0 || prev.good.is_empty();
                 Status {
                     ok: true,
                     good: if changed {
