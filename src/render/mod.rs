@@ -239,7 +239,9 @@ fn render_job(
     };
     let mut ctx = Context::from_serialize(&base).map_err(|e| RenderError(error_chain(&e)))?;
     views::fill(&mut ctx, graph, site, &base.root, &job.kind);
-    let mut html = tera.render(job.template, &ctx).map_err(|e| {
+    // Rendered to bytes: `render` would check the whole page is UTF-8 again.
+    let mut html = Vec::with_capacity(16 * 1024);
+    tera.render_to(job.template, &ctx, &mut html).map_err(|e| {
         RenderError(format!(
             "template {} for {}: {}",
             job.template,
@@ -248,14 +250,14 @@ fn render_job(
         ))
     })?;
     if !opts.inject.is_empty() && job.template.ends_with(".html") {
-        match html.rfind("</body>") {
-            Some(i) => html.insert_str(i, &opts.inject),
-            None => html.push_str(&opts.inject),
-        }
+        let end = html
+            .windows(7)
+            .rposition(|w| w == b"</body>")
+            .unwrap_or(html.len());
+        html.splice(end..end, opts.inject.bytes());
     }
-    let path = output_path(&job.url);
     Ok(Page {
-        path,
-        bytes: html.into_bytes(),
+        path: output_path(&job.url),
+        bytes: html,
     })
 }
