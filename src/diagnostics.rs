@@ -113,6 +113,48 @@ impl Diagnostic {
     }
 }
 
+impl Diagnostic {
+    /// One JSON object on one line: file, line, column, severity, code,
+    /// message, suggestion (`null` when there is none).
+    pub fn render_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// A GitHub Actions workflow command, which the runner shows as an
+    /// annotation on the file: `::error file=F,line=L,col=C::message`.
+    pub fn render_github(&self) -> String {
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut msg = self.message.clone();
+        if let Some(s) = &self.suggestion {
+            let _ = write!(msg, " (did you mean `{s}`?)");
+        }
+        format!(
+            "::{level} file={},line={},col={}::{}",
+            escape_github_property(&self.file),
+            self.line,
+            self.column,
+            escape_github_data(&msg)
+        )
+    }
+}
+
+/// Workflow command data: `%`, CR and LF escaped.
+fn escape_github_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Workflow command properties: as data, plus `:` and `,`.
+fn escape_github_property(s: &str) -> String {
+    escape_github_data(s)
+        .replace(':', "%3A")
+        .replace(',', "%2C")
+}
+
 /// The diagnostics of one run, kept in a stable order.
 #[derive(Debug, Default, Clone)]
 pub struct Diagnostics {
@@ -223,6 +265,25 @@ mod tests {
             Some("recipients")
         );
         assert_eq!(did_you_mean("zzzz", known), None);
+    }
+
+    #[test]
+    fn github_commands_escape_properties_and_data() {
+        let d = Diagnostic::error(
+            "content/a,b.md",
+            Loc::new(3, 7),
+            "bad-date",
+            "50% off\nnext",
+        )
+        .with_suggestion(Some("x".into()));
+        assert_eq!(
+            d.render_github(),
+            "::error file=content/a%2Cb.md,line=3,col=7::50%25 off%0Anext (did you mean `x`?)"
+        );
+        let j: serde_json::Value = serde_json::from_str(&d.render_json()).unwrap();
+        assert_eq!(j["suggestion"], "x");
+        assert_eq!(j["severity"], "error");
+        assert!(j.get("source_line").is_none());
     }
 
     #[test]

@@ -9,19 +9,22 @@
 
 pub mod config;
 pub mod diagnostics;
+pub mod incremental;
 pub mod load;
 pub mod model;
+pub mod new;
 pub mod output;
 pub mod parse;
 pub mod render;
+pub mod report;
 pub mod resolve;
 pub mod search;
+pub mod serve;
 pub mod text;
 pub mod theme;
 pub mod validate;
 
 use diagnostics::{Diagnostic, Diagnostics, Loc};
-use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -79,7 +82,7 @@ fn resolve_sources(
 
 /// Everything the output depends on besides the content: the theme, the
 /// options and this program.
-fn fingerprint(opts: &BuildOptions, content: u64) -> u64 {
+pub(crate) fn fingerprint(opts: &BuildOptions, content: u64) -> u64 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(&content.to_le_bytes());
     h.update(&load::theme_fingerprint(&opts.root).to_le_bytes());
@@ -162,15 +165,21 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     };
     let staging = output::Staging::begin(&opts.out).map_err(write_error)?;
     stage("theme");
-    let sink = |page: &render::Page| {
+    let prepare = |paths: &[String]| {
         staging
-            .write(page)
+            .create_dirs(paths.iter().map(String::as_str))
+            .map_err(|e| format!("cannot create folders: {e}"))
+    };
+    let plan = render::Plan::default();
+    let sink = |page: render::Page| {
+        staging
+            .write(&page)
             .map_err(|e| format!("cannot write {}: {e}", page.path))
     };
     // The search index is built alongside rendering: both are rayon work
     // on the same pool, so neither waits for the other's sequential parts.
     let (rendered, (search_pages, search_time)) = rayon::join(
-        || render::render(&graph, &theme, &tera, &render_opts, &|page| sink(&page)),
+        || render::render(&graph, &theme, &tera, &render_opts, &plan, &prepare, &sink),
         || {
             let t = Instant::now();
             let pages = search::index::build(&graph);
@@ -178,12 +187,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
         },
     );
     let pages = rendered.map_err(|e| fail("themes", "template", e.0))?;
-    search_pages
-        .par_iter()
-        .try_for_each(sink)
-        .map_err(|e| fail(&opts.out.display().to_string(), "write", e))?;
-    let pages = pages + search_pages.len();
-    drop(search_pages);
+    let pages = pages
+        + write_search_index(search_pages, &prepare, &sink)
+            .map_err(|e| fail(&opts.out.display().to_string(), "write", e))?;
     stage("render, search index and write");
     // A build with warnings is never skipped, so its warnings show again.
     let stats = staging
@@ -200,4 +206,18 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
         elapsed: started.elapsed(),
         timings,
     })
+}
+
+/// Writes the search index's files (see [`search::index`]); returns how many.
+pub(crate) fn write_search_index(
+    pages: Vec<render::Page>,
+    prepare: &dyn Fn(&[String]) -> Result<(), String>,
+    sink: &(dyn Fn(render::Page) -> Result<(), String> + Sync),
+) -> Result<usize, String> {
+    use rayon::prelude::*;
+    let paths: Vec<String> = pages.iter().map(|p| p.path.clone()).collect();
+    prepare(&paths)?;
+    let n = pages.len();
+    pages.into_par_iter().try_for_each(sink)?;
+    Ok(n)
 }

@@ -3,7 +3,8 @@
 //! bytes, and reports files that are not text.
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Loc, display_path};
-use crate::text::nfc;
+use crate::text::nfc_owned;
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
@@ -15,7 +16,8 @@ pub struct SourceFile {
     /// Path relative to the site root with `/` separators, e.g.
     /// `content/directives/2024/1383-cv-btgtu.md`.
     pub path: String,
-    pub text: String,
+    /// Shared: a directive's body is a range of it (see [`crate::model::Body`]).
+    pub text: std::sync::Arc<str>,
 }
 
 /// Everything under `content/`, decoded.
@@ -44,6 +46,25 @@ pub fn content_dir(root: &Path) -> PathBuf {
 
 /// Reads `content/` below `root`.
 pub fn load_content(root: &Path, diags: &mut Diagnostics) -> Sources {
+    let mut sources = load_registries(root, diags);
+    let paths = directive_paths(root, diags);
+    let read: Vec<(Option<SourceFile>, Diagnostics)> = paths
+        .par_iter()
+        .map(|p| {
+            let mut d = Diagnostics::default();
+            (read_text(root, p, &mut d), d)
+        })
+        .collect();
+    for (file, d) in read {
+        diags.extend(d);
+        sources.directives.extend(file);
+    }
+    sources.fingerprint = fingerprint(&sources);
+    sources
+}
+
+/// `site.yaml` and the registries, without the directives.
+pub fn load_registries(root: &Path, diags: &mut Diagnostics) -> Sources {
     let content = content_dir(root);
     let mut sources = Sources::default();
     if !content.is_dir() {
@@ -75,8 +96,13 @@ pub fn load_content(root: &Path, diags: &mut Diagnostics) -> Sources {
     sources.organizations = read("organizations.yaml", true);
     sources.topics = read("topics.yaml", true);
     sources.glossary = read("glossary.yaml", false);
+    sources.fingerprint = fingerprint(&sources);
+    sources
+}
 
-    let dir = content.join("directives");
+/// Every directive file below `content/directives/`, sorted.
+pub fn directive_paths(root: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> {
+    let dir = content_dir(root).join("directives");
     let mut paths = Vec::new();
     for entry in WalkDir::new(&dir).sort_by_file_name() {
         match entry {
@@ -92,10 +118,25 @@ pub fn load_content(root: &Path, diags: &mut Diagnostics) -> Sources {
             )),
         }
     }
-    sources.directives = paths
-        .iter()
-        .filter_map(|p| read_text(root, p, diags))
-        .collect();
+    paths
+}
+
+/// What identifies a file's version cheaply: modification time and size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    modified: Option<std::time::SystemTime>,
+    len: u64,
+}
+
+pub fn stamp(path: &Path) -> Option<Stamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some(Stamp {
+        modified: meta.modified().ok(),
+        len: meta.len(),
+    })
+}
+
+fn fingerprint(sources: &Sources) -> u64 {
     let mut hasher = Xxh3::new();
     for f in [
         &sources.site,
@@ -112,8 +153,7 @@ pub fn load_content(root: &Path, diags: &mut Diagnostics) -> Sources {
         hasher.update(f.text.as_bytes());
         hasher.update(&[0]);
     }
-    sources.fingerprint = hasher.digest();
-    sources
+    hasher.digest()
 }
 
 /// A hash of every theme file the build may use: the built-in theme and
@@ -146,11 +186,14 @@ pub fn is_directive_file(path: &Path) -> bool {
         && !name.ends_with('~')
 }
 
-fn read_text(root: &Path, path: &Path, diags: &mut Diagnostics) -> Option<SourceFile> {
+pub fn read_text(root: &Path, path: &Path, diags: &mut Diagnostics) -> Option<SourceFile> {
     let shown = display_path(root, path);
     match std::fs::read(path) {
         Ok(bytes) => match decode(&bytes) {
-            Ok(text) => Some(SourceFile { path: shown, text }),
+            Ok(text) => Some(SourceFile {
+                path: shown,
+                text: text.into(),
+            }),
             Err(loc) => {
                 diags.push(Diagnostic::error(
                     &shown,
@@ -177,10 +220,15 @@ fn read_text(root: &Path, path: &Path, diags: &mut Diagnostics) -> Option<Source
 /// on invalid UTF-8, where the first bad byte is.
 pub fn decode(bytes: &[u8]) -> Result<String, Loc> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = match std::str::from_utf8(bytes) {
+    // simdutf8 checks valid input several times faster than std; on an
+    // error std says where.
+    let text = match simdutf8::basic::from_utf8(bytes) {
         Ok(t) => t,
-        Err(e) => {
-            let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or("");
+        Err(_) => {
+            let valid_up_to = std::str::from_utf8(bytes)
+                .err()
+                .map_or(bytes.len(), |e| e.valid_up_to());
+            let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or("");
             return Err(Loc::of_offset(valid, valid.len(), 1));
         }
     };
@@ -189,7 +237,7 @@ pub fn decode(bytes: &[u8]) -> Result<String, Loc> {
     } else {
         text.to_string()
     };
-    Ok(nfc(&text))
+    Ok(nfc_owned(text))
 }
 
 /// The theme's files: templates by name and static files by path.

@@ -1,11 +1,20 @@
 //! The command line: parses arguments, calls the library, prints, exits.
 
 use banhanh::diagnostics::{Diagnostic, Severity};
+use banhanh::new::{NewOptions, new_directive};
+use banhanh::report::{Terminal, Verbosity};
+use banhanh::serve::{ServeOptions, serve};
 use banhanh::{BuildOptions, build, check};
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::IsTerminal;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+// Rendering allocates and frees many short strings on every thread; glibc's
+// allocator spends a quarter of a build in malloc/free, mimalloc far less.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(
@@ -23,8 +32,11 @@ struct Cli {
     #[arg(long, short = 'j', global = true)]
     jobs: Option<usize>,
     /// Print only errors.
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
     quiet: bool,
+    /// Print more: where output goes, what triggered a rebuild.
+    #[arg(long, short, global = true)]
+    verbose: bool,
 }
 
 #[derive(Subcommand)]
@@ -51,6 +63,38 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Preview the site: build, serve on loopback, rebuild and reload the
+    /// browser on every change to content/ or themes/.
+    Serve {
+        #[arg(long, default_value_t = 1111)]
+        port: u16,
+        /// Address to listen on; anything but loopback exposes the preview.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: IpAddr,
+        /// Include directives marked `draft: true`.
+        #[arg(long)]
+        drafts: bool,
+        /// Open the site in the default browser.
+        #[arg(long)]
+        open: bool,
+    },
+    /// Start a new directive file with front matter and the usual sections.
+    New {
+        /// A kind slug from site.yaml (cong-van, ke-hoach, ...).
+        #[arg(long)]
+        kind: String,
+        /// "Số và ký hiệu", e.g. 1383-CV/BTGTU.
+        #[arg(long)]
+        number: String,
+        /// The issuing organization's slug.
+        #[arg(long)]
+        issuer: String,
+        /// Date of issue, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        /// The subject (trích yếu).
+        subject: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -67,6 +111,14 @@ fn main() -> ExitCode {
             .num_threads(n.max(1))
             .build_global();
     }
+    let verbosity = if cli.quiet {
+        Verbosity::Quiet
+    } else if cli.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    };
+    let term = Terminal::detect(verbosity);
     match cli.command {
         Command::Build {
             out,
@@ -74,6 +126,9 @@ fn main() -> ExitCode {
             base_url,
         } => {
             let out = out.unwrap_or_else(|| cli.root.join("public"));
+            if term.verbose() {
+                eprintln!("building {} into {}", cli.root.display(), out.display());
+            }
             let opts = BuildOptions {
                 root: cli.root.clone(),
                 out,
@@ -81,35 +136,28 @@ fn main() -> ExitCode {
                 base_url,
                 inject: String::new(),
             };
-            match build(&opts) {
+            let progress = term.progress("building");
+            let result = build(&opts);
+            progress.finish();
+            match result {
                 Ok(report) => {
-                    print_diagnostics(&report.diagnostics, Format::Human, cli.quiet);
+                    term.print_diagnostics(&report.diagnostics);
                     if std::env::var_os("BANHANH_TIMINGS").is_some() {
                         for (stage, t) in &report.timings {
                             eprintln!("  {stage}: {:.3} s", t.as_secs_f64());
                         }
                     }
-                    if !cli.quiet {
-                        eprintln!(
-                            "built {} directives: {} files ({} written, {} unchanged), {} warnings, in {:.2} s",
-                            report.directives,
-                            report.pages,
-                            report.written,
-                            report.unchanged,
-                            report.diagnostics.len(),
-                            report.elapsed.as_secs_f64()
-                        );
+                    if !term.quiet() {
+                        eprintln!("{}", term.summary(&report));
                     }
                     ExitCode::SUCCESS
                 }
                 Err(failure) => {
-                    print_diagnostics(&failure.diagnostics, Format::Human, false);
-                    let errors = failure
-                        .diagnostics
-                        .iter()
-                        .filter(|d| d.severity == Severity::Error)
-                        .count();
-                    eprintln!("build failed with {errors} error(s); nothing was written");
+                    term.print_diagnostics(&failure.diagnostics);
+                    eprintln!(
+                        "build failed with {} error(s); nothing was written",
+                        count_errors(&failure.diagnostics)
+                    );
                     ExitCode::FAILURE
                 }
             }
@@ -120,13 +168,19 @@ fn main() -> ExitCode {
             deny_warnings,
         } => {
             let diags = check(&cli.root, drafts);
-            print_diagnostics(&diags, format, cli.quiet);
-            let errors = diags
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .count();
+            for d in &diags {
+                if term.quiet() && d.severity != Severity::Error {
+                    continue;
+                }
+                match format {
+                    Format::Human => eprint!("{}", term.diagnostic(d)),
+                    Format::Json => println!("{}", d.render_json()),
+                    Format::Github => println!("{}", d.render_github()),
+                }
+            }
+            let errors = count_errors(&diags);
             let warnings = diags.len() - errors;
-            if matches!(format, Format::Human) && !cli.quiet {
+            if matches!(format, Format::Human) && !term.quiet() {
                 eprintln!("checked: {errors} error(s), {warnings} warning(s)");
             }
             if errors > 0 || (deny_warnings && warnings > 0) {
@@ -135,55 +189,68 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
+        Command::Serve {
+            port,
+            bind,
+            drafts,
+            open,
+        } => {
+            let opts = ServeOptions {
+                root: cli.root,
+                bind,
+                port,
+                drafts,
+                open,
+                debounce: Duration::from_millis(100),
+            };
+            match serve(&opts, term) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::New {
+            kind,
+            number,
+            issuer,
+            date,
+            subject,
+        } => {
+            let opts = NewOptions {
+                root: cli.root,
+                kind,
+                number,
+                issuer,
+                date,
+                subject,
+            };
+            match new_directive(&opts) {
+                Ok(created) => {
+                    // The path alone on stdout, for scripts and editors.
+                    println!("{}", created.file);
+                    if !term.quiet() {
+                        for w in &created.warnings {
+                            eprintln!("warning: {w}");
+                        }
+                        eprintln!("created {} (page: /{})", created.file, created.url);
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprint!("{}", e.render_human());
+                    eprintln!("nothing was written");
+                    ExitCode::FAILURE
+                }
+            }
+        }
     }
 }
 
-fn print_diagnostics(diags: &[Diagnostic], format: Format, quiet: bool) {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    for d in diags {
-        if quiet && d.severity != Severity::Error {
-            continue;
-        }
-        match format {
-            Format::Human => {
-                let text = d.render_human();
-                if color {
-                    let code = if d.severity == Severity::Error {
-                        "31"
-                    } else {
-                        "33"
-                    };
-                    eprint!("\x1b[{code}m{text}\x1b[0m");
-                } else {
-                    eprint!("{text}");
-                }
-            }
-            Format::Json => println!("{}", serde_json::to_string(d).unwrap_or_default()),
-            Format::Github => {
-                let level = if d.severity == Severity::Error {
-                    "error"
-                } else {
-                    "warning"
-                };
-                let mut msg = d.message.clone();
-                if let Some(s) = &d.suggestion {
-                    msg.push_str(&format!(" (did you mean `{s}`?)"));
-                }
-                println!(
-                    "::{level} file={},line={},col={}::{}",
-                    d.file,
-                    d.line,
-                    d.column,
-                    escape_github(&msg)
-                );
-            }
-        }
-    }
-}
-
-/// GitHub workflow commands need `%`, CR and LF escaped.
-fn escape_github(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+fn count_errors(diags: &[Diagnostic]) -> usize {
+    diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count()
 }

@@ -123,6 +123,8 @@ pub struct Section {
 pub struct Mention {
     /// Normalized number ("369-CV/BTGTU").
     pub number: String,
+    /// [`crate::parse::number::key`] of `number`.
+    pub key: String,
     pub date: Option<NaiveDate>,
     pub loc: Loc,
 }
@@ -131,8 +133,33 @@ pub struct Mention {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
     pub number: String,
+    /// [`crate::parse::number::key`] of `number`.
+    pub key: String,
     pub date: Option<NaiveDate>,
     pub loc: Loc,
+}
+
+/// A directive's Markdown: a range of its file's text, shared, so the text
+/// is held once from reading to rendering.
+#[derive(Debug, Clone)]
+pub struct Body {
+    text: std::sync::Arc<str>,
+    start: usize,
+}
+
+impl Body {
+    /// The body of `text` from byte `start` (a char boundary).
+    pub fn new(text: std::sync::Arc<str>, start: usize) -> Body {
+        let start = start.min(text.len());
+        Body { text, start }
+    }
+}
+
+impl std::ops::Deref for Body {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text[self.start..]
+    }
 }
 
 /// One directive, validated: every slug it names exists.
@@ -141,6 +168,12 @@ pub struct Directive {
     /// Source path relative to the site root, for messages.
     pub file: String,
     pub number: String,
+    /// [`crate::parse::number::key`] of `number`: what references match.
+    pub number_key: String,
+    /// Where `number:` is written, and `slug:` if it is: for messages about
+    /// the directive's identity and address.
+    pub number_loc: Loc,
+    pub slug_loc: Option<Loc>,
     pub kind: String,
     pub issuer: String,
     pub date: NaiveDate,
@@ -155,7 +188,7 @@ pub struct Directive {
     pub draft: bool,
     /// The address's last part.
     pub slug: String,
-    pub body: String,
+    pub body: Body,
     /// Line of the file where `body` starts.
     pub body_line: usize,
     pub sections: Vec<Section>,

@@ -42,6 +42,10 @@ struct Cache {
 
 impl Cache {
     fn read(out: &Path) -> Cache {
+        // A cache without its output (deleted by hand) describes nothing.
+        if !out.is_dir() {
+            return Cache::default();
+        }
         let Ok(text) = fs::read_to_string(cache_path(out)) else {
             return Cache::default();
         };
@@ -67,6 +71,90 @@ pub fn current_files(out: &Path, fingerprint: u64) -> Option<usize> {
         && !cache.files.is_empty()
         && cache.files.keys().all(|p| out.join(p).is_file());
     current.then_some(cache.files.len())
+}
+
+/// The hash of every file the previous build wrote, by path.
+pub fn previous_hashes(out: &Path) -> HashMap<String, u64> {
+    Cache::read(out).files
+}
+
+/// Serve mode's writer: updates a private output folder in place. Only
+/// pages whose bytes changed are written (to a temporary file, then renamed
+/// over the old one, so a browser never reads half a page).
+pub struct InPlace {
+    out: PathBuf,
+    hashes: Mutex<HashMap<String, u64>>,
+    written: AtomicUsize,
+    unchanged: AtomicUsize,
+}
+
+impl InPlace {
+    pub fn new(out: &Path, previous: HashMap<String, u64>) -> InPlace {
+        InPlace {
+            out: out.to_path_buf(),
+            hashes: Mutex::new(previous),
+            written: AtomicUsize::new(0),
+            unchanged: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn create_dirs<'a>(&self, paths: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
+        for p in paths {
+            if let Some((dir, _)) = p.rsplit_once('/') {
+                fs::create_dir_all(self.out.join(dir))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn write(&self, page: &Page) -> io::Result<()> {
+        let hash = xxh3_64(&page.bytes);
+        let target = self.out.join(&page.path);
+        let mut hashes = self
+            .hashes
+            .lock()
+            .map_err(|_| io::Error::other("a writer thread panicked"))?;
+        if hashes.get(&page.path) == Some(&hash) && target.is_file() {
+            self.unchanged.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        hashes.insert(page.path.clone(), hash);
+        drop(hashes);
+        let tmp = target.with_file_name(format!(
+            ".{}-{:x}.tmp",
+            std::process::id(),
+            xxh3_64(page.path.as_bytes())
+        ));
+        fs::write(&tmp, &page.bytes)?;
+        fs::rename(&tmp, &target)?;
+        self.written.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Removes pages that no longer exist; returns the stats and the hashes
+    /// of every file now in the folder.
+    pub fn finish(self, gone: &[String]) -> io::Result<(WriteStats, HashMap<String, u64>)> {
+        let mut hashes = self
+            .hashes
+            .into_inner()
+            .map_err(|_| io::Error::other("a writer thread panicked"))?;
+        for path in gone {
+            hashes.remove(path);
+            let file = self.out.join(path);
+            if file.is_file() {
+                fs::remove_file(&file)?;
+            }
+            // Drop folders left empty (a directive's own folder).
+            if let Some(dir) = file.parent() {
+                let _ = fs::remove_dir(dir);
+            }
+        }
+        let stats = WriteStats {
+            written: self.written.load(Ordering::Relaxed),
+            unchanged: self.unchanged.load(Ordering::Relaxed),
+        };
+        Ok((stats, hashes))
+    }
 }
 
 /// A build's output in progress. Dropped without [`Staging::commit`], it
@@ -102,12 +190,25 @@ impl Staging {
         })
     }
 
-    /// Writes one page; safe to call from several threads.
+    /// Creates the folders of the given page paths, up front and in one
+    /// thread: concurrent `mkdir`s in one parent folder contend in the
+    /// kernel.
+    pub fn create_dirs<'a>(&self, paths: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
+        let mut dirs: Vec<&str> = paths
+            .into_iter()
+            .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
+            .collect();
+        dirs.sort_unstable();
+        dirs.dedup();
+        use rayon::prelude::*;
+        dirs.par_iter()
+            .try_for_each(|d| fs::create_dir_all(self.dir.join(d)))
+    }
+
+    /// Writes one page; safe to call from several threads. Its folder must
+    /// exist (see [`Staging::create_dirs`]).
     pub fn write(&self, page: &Page) -> io::Result<()> {
         let target = self.dir.join(&page.path);
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent)?;
-        }
         let hash = xxh3_64(&page.bytes);
         let previous = self.out.join(&page.path);
         let same = self.previous.files.get(&page.path) == Some(&hash)
@@ -182,6 +283,7 @@ fn swap(out: &Path, staging: &Path) -> io::Result<()> {
 /// Writes a whole site at once (tests and small tools).
 pub fn write_site(out: &Path, pages: &[Page]) -> io::Result<WriteStats> {
     let staging = Staging::begin(out)?;
+    staging.create_dirs(pages.iter().map(|p| p.path.as_str()))?;
     for page in pages {
         staging.write(page)?;
     }
@@ -260,6 +362,7 @@ mod tests {
         let staging = Staging::begin(&out).unwrap();
         staging.write(&page("a.html", "A")).unwrap();
         staging.commit(Some(42)).unwrap();
+        assert_eq!(fs::read_to_string(out.join("a.html")).unwrap(), "A");
         assert_eq!(current_files(&out, 42), Some(1));
         assert_eq!(current_files(&out, 43), None);
         fs::remove_file(out.join("a.html")).unwrap();

@@ -6,7 +6,6 @@
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::model::{DeclaredStatus, Directive, Reference};
-use crate::parse::number;
 use crate::validate::Validated;
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -92,14 +91,11 @@ pub fn resolve(validated: Validated, include_drafts: bool, diags: &mut Diagnosti
     let mut by_number: HashMap<String, Vec<Id>> = HashMap::new();
     for (id, d) in all.iter().enumerate() {
         if published[id] {
-            by_number
-                .entry(number::key(&d.number))
-                .or_default()
-                .push(id);
+            by_number.entry(d.number_key.clone()).or_default().push(id);
         }
     }
-    let lookup = |number: &str, date: Option<NaiveDate>| -> Target {
-        let Some(ids) = by_number.get(&number::key(number)) else {
+    let lookup = |key: &str, date: Option<NaiveDate>| -> Target {
+        let Some(ids) = by_number.get(key) else {
             return Target::Absent;
         };
         let matching: Vec<Id> = match date {
@@ -134,7 +130,7 @@ pub fn resolve(validated: Validated, include_drafts: bool, diags: &mut Diagnosti
             ("supersedes", &d.supersedes, &mut supersedes[id]),
         ] {
             for r in refs {
-                let target = lookup(&r.number, r.date);
+                let target = lookup(&r.key, r.date);
                 match &target {
                     Target::Found(t) if *t == id => diags.push(Diagnostic::error(
                         &d.file, r.loc, "self-reference",
@@ -151,10 +147,10 @@ pub fn resolve(validated: Validated, include_drafts: bool, diags: &mut Diagnosti
             }
         }
         for m in &d.mentions {
-            match lookup(&m.number, m.date) {
+            match lookup(&m.key, m.date) {
                 Target::Found(t) if t != id => {
                     cited_by[t].insert(id);
-                    mention_links[id].insert((number::key(&m.number), m.date), t);
+                    mention_links[id].insert((m.key.clone(), m.date), t);
                 }
                 Target::Ambiguous(ids) => diags.push(Diagnostic::warning(
                     &d.file, m.loc, "ambiguous-citation",
@@ -258,7 +254,7 @@ fn newest_first(all: &[Directive], a: Id, b: Id) -> std::cmp::Ordering {
     let (x, y) = (&all[a], &all[b]);
     y.date
         .cmp(&x.date)
-        .then_with(|| number::key(&x.number).cmp(&number::key(&y.number)))
+        .then_with(|| x.number_key.cmp(&y.number_key))
         .then_with(|| x.issuer.cmp(&y.issuer))
         .then_with(|| x.file.cmp(&y.file))
 }

@@ -12,6 +12,15 @@ pub fn nfc(s: &str) -> String {
     }
 }
 
+/// [`nfc`] without a copy when `s` is NFC already (the usual case).
+pub fn nfc_owned(s: String) -> String {
+    if unicode_normalization::is_nfc_quick(s.chars()) == unicode_normalization::IsNormalized::Yes {
+        s
+    } else {
+        s.nfc().collect()
+    }
+}
+
 /// Lowercase ASCII without diacritics: "Đại hội" → "dai hoi".
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -9,7 +9,9 @@ use crate::parse::yaml::YamlDoc;
 use crate::parse::{DirectiveDraft, Parsed, Registry, number};
 use crate::text::{is_slug, slugify};
 use chrono::{Datelike, NaiveDate};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// Checked content, ready to be resolved into a site graph.
 pub struct Validated {
@@ -21,14 +23,14 @@ pub struct Validated {
     pub directives: Vec<Directive>,
 }
 
-pub fn validate(mut parsed: Parsed, diags: &mut Diagnostics) -> Option<Validated> {
+pub fn validate(parsed: Parsed, diags: &mut Diagnostics) -> Option<Validated> {
     let config = parsed.config?;
     check_kinds(
         &config,
         parsed
             .site_file
             .as_ref()
-            .map(|f| (f.path.as_str(), f.text.as_str())),
+            .map(|f| (f.path.as_str(), &*f.text)),
         diags,
     );
     let organizations = check_organizations(&parsed.organizations, diags);
@@ -39,13 +41,20 @@ pub fn validate(mut parsed: Parsed, diags: &mut Diagnostics) -> Option<Validated
         topics: &topics,
     };
 
-    let mut directives = Vec::with_capacity(parsed.drafts.len());
-    for draft in &mut parsed.drafts {
-        if let Some(d) = ctx.directive(draft, diags) {
-            directives.push(d);
-        }
+    let checked: Vec<(Option<Directive>, Diagnostics)> = parsed
+        .drafts
+        .into_par_iter()
+        .map(|draft| {
+            let mut d = Diagnostics::default();
+            (ctx.directive(draft, &mut d), d)
+        })
+        .collect();
+    let mut directives = Vec::with_capacity(checked.len());
+    for (directive, d) in checked {
+        diags.extend(d);
+        directives.extend(directive);
     }
-    check_identity(&parsed.drafts, &directives, diags);
+    check_identity(&directives, diags);
     Some(Validated {
         config,
         organizations,
@@ -181,8 +190,9 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// Checks one draft; on success its body and scan move into the result.
-    fn directive(&self, draft: &mut DirectiveDraft, diags: &mut Diagnostics) -> Option<Directive> {
+    /// Checks one draft. A draft nobody else holds is taken apart, not copied.
+    fn directive(&self, shared: Arc<DirectiveDraft>, diags: &mut Diagnostics) -> Option<Directive> {
+        let draft: &DirectiveDraft = &shared;
         let fm = &draft.front;
         let doc = draft.doc();
         let all = doc.whole();
@@ -323,7 +333,12 @@ impl Ctx<'_> {
                             }
                         },
                     };
-                    Some(Reference { number, date, loc })
+                    Some(Reference {
+                        key: number::key(&number),
+                        number,
+                        date,
+                        loc,
+                    })
                 })
                 .collect()
         };
@@ -338,26 +353,40 @@ impl Ctx<'_> {
         if diags.error_count() > errors_before {
             return None;
         }
+        let date = date?;
+        let number_loc = doc.key_loc(all, "number");
+        let slug_loc = fm.slug.as_ref().map(|_| doc.key_loc(all, "slug"));
+        let body_line = draft.body_line;
+        let DirectiveDraft {
+            file,
+            front,
+            body,
+            scan,
+            ..
+        } = Arc::try_unwrap(shared).unwrap_or_else(|shared| (*shared).clone());
         Some(Directive {
-            file: draft.file.clone(),
-            slug: fm.slug.clone().unwrap_or_else(|| slugify(&number)),
+            file,
+            slug: front.slug.unwrap_or_else(|| slugify(&number)),
+            number_key: number::key(&number),
+            number_loc,
+            slug_loc,
             number,
-            kind: fm.kind.clone(),
-            issuer: fm.issuer.clone(),
-            date: date?,
-            place: fm.place.clone(),
-            subject: fm.subject.trim().to_string(),
-            recipients: fm.recipients.clone(),
-            topics: fm.topics.clone(),
+            kind: front.kind,
+            issuer: front.issuer,
+            date,
+            place: front.place,
+            subject: front.subject.trim().to_string(),
+            recipients: front.recipients,
+            topics: front.topics,
             implements,
             supersedes,
-            signer: fm.signer.clone(),
-            declared_status: fm.status,
-            draft: fm.draft,
-            body: std::mem::take(&mut draft.body),
-            body_line: draft.body_line,
-            sections: std::mem::take(&mut draft.scan.sections),
-            mentions: std::mem::take(&mut draft.scan.mentions),
+            signer: front.signer,
+            declared_status: front.status,
+            draft: front.draft,
+            body,
+            body_line,
+            sections: scan.sections,
+            mentions: scan.mentions,
         })
     }
 }
@@ -372,37 +401,22 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 }
 
 /// (number, issuer, year) names one directive; (year, slug) one address.
-fn check_identity(drafts: &[DirectiveDraft], directives: &[Directive], diags: &mut Diagnostics) {
-    let locate = |file: &str, key: &str| {
-        drafts
-            .iter()
-            .find(|d| d.file == file)
-            .map(|d| d.doc().key_loc(d.doc().whole(), key))
-            .unwrap_or(Loc::new(1, 1))
-    };
-    let mut identities: HashMap<(String, String, i32), &str> = HashMap::new();
-    let mut addresses: HashMap<(i32, String), &str> = HashMap::new();
+fn check_identity(directives: &[Directive], diags: &mut Diagnostics) {
+    let mut identities: HashMap<(&str, &str, i32), &str> = HashMap::new();
+    let mut addresses: HashMap<(i32, &str), &str> = HashMap::new();
     for d in directives {
-        let id = (number::key(&d.number), d.issuer.clone(), d.date.year());
+        let id = (d.number_key.as_str(), d.issuer.as_str(), d.date.year());
         if let Some(first) = identities.get(&id) {
-            diags.push(Diagnostic::error(&d.file, locate(&d.file, "number"), "duplicate-number",
+            diags.push(Diagnostic::error(&d.file, d.number_loc, "duplicate-number",
                 format!("{} of {} is already used in {} by {first}; a number names one directive per issuer and year", d.number, d.issuer, d.date.year())));
             continue;
         }
         identities.insert(id, &d.file);
-        if let Some(first) = addresses.get(&(d.year(), d.slug.clone())) {
-            let key = if drafts
-                .iter()
-                .any(|x| x.file == d.file && x.front.slug.is_some())
-            {
-                "slug"
-            } else {
-                "number"
-            };
-            diags.push(Diagnostic::error(&d.file, locate(&d.file, key), "address-clash",
+        if let Some(first) = addresses.get(&(d.year(), d.slug.as_str())) {
+            diags.push(Diagnostic::error(&d.file, d.slug_loc.unwrap_or(d.number_loc), "address-clash",
                 format!("the address van-ban/{}/{}/ is already taken by {first}; set `slug:` on one of them to another address", d.year(), d.slug)));
             continue;
         }
-        addresses.insert((d.year(), d.slug.clone()), &d.file);
+        addresses.insert((d.year(), d.slug.as_str()), &d.file);
     }
 }

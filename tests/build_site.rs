@@ -297,3 +297,44 @@ fn every_relation_of_the_example_is_navigable_both_ways() {
         "the example has at least five relations, found {pairs}"
     );
 }
+
+/// The shipped seed holds the real dispatch in full: every word of its body,
+/// in order, on the rendered page.
+#[test]
+fn the_seed_page_carries_every_word_of_the_original() {
+    let original = repo().join("../shared/seed-1383-CV-BTGTU.txt");
+    let Ok(text) = std::fs::read_to_string(&original) else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must have ../shared/seed-1383-CV-BTGTU.txt"
+        );
+        eprintln!("NOTE: {} not found; skipping", original.display());
+        return;
+    };
+    use unicode_normalization::UnicodeNormalization;
+    let text: String = text.nfc().collect();
+    let body = &text[text.find("Năm 2024 là năm").expect("body start")..];
+    let (_site, public) = built_example();
+    let html = read(public.join("van-ban/2024/1383-cv-btgtu/index.html"));
+    let page = &html[html.find("class=\"doc-body\"").unwrap()..];
+    let page = Regex::new(r"<[^>]+>").unwrap().replace_all(page, " ");
+    let page = page.replace("&quot;", "\"").replace("&amp;", "&");
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let (want, have) = (words(body), words(&page));
+    let mut at = 0;
+    for (i, w) in want.iter().enumerate() {
+        match have[at..].iter().position(|h| h == w) {
+            Some(p) => at += p + 1,
+            None => panic!(
+                "word {i} `{w}` of the original is missing (after {:?})",
+                &want[i.saturating_sub(5)..i]
+            ),
+        }
+    }
+    assert!(want.len() > 3500);
+}

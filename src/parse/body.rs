@@ -16,6 +16,7 @@ pub fn markdown_options() -> Options {
         | Options::ENABLE_HEADING_ATTRIBUTES
 }
 
+#[derive(Clone)]
 pub struct BodyScan {
     pub sections: Vec<Section>,
     pub mentions: Vec<Mention>,
@@ -39,6 +40,7 @@ pub fn scan(body: &str, first_line: usize) -> BodyScan {
                 // line is what matters for messages.
                 let at = (start + f.start).min(body.len());
                 mentions.push(Mention {
+                    key: number::key(&f.number),
                     number: f.number,
                     date: f.date,
                     loc: Loc::of_offset(body, at, first_line),

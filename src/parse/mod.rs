@@ -8,8 +8,9 @@ pub mod yaml;
 use crate::config::SiteConfig;
 use crate::diagnostics::{Diagnostic, Diagnostics, Loc};
 use crate::load::{SourceFile, Sources};
-use crate::model::{FrontMatter, GlossaryEntry, Organization, Topic};
+use crate::model::{Body, FrontMatter, GlossaryEntry, Organization, Topic};
 use rayon::prelude::*;
+use std::sync::Arc;
 use yaml::YamlDoc;
 
 /// A registry file's entries with the file they came from.
@@ -38,12 +39,13 @@ impl<T> Registry<T> {
 }
 
 /// A directive file split and deserialized, not yet checked.
+#[derive(Clone)]
 pub struct DirectiveDraft {
     pub file: String,
     pub front: FrontMatter,
     pub yaml: String,
     pub yaml_line: usize,
-    pub body: String,
+    pub body: Body,
     pub body_line: usize,
     pub scan: body::BodyScan,
 }
@@ -64,12 +66,34 @@ pub struct Parsed {
     pub organizations: Registry<Organization>,
     pub topics: Registry<Topic>,
     pub glossary: Registry<GlossaryEntry>,
-    pub drafts: Vec<DirectiveDraft>,
+    /// Shared, so that serve mode can keep drafts of unchanged files.
+    pub drafts: Vec<Arc<DirectiveDraft>>,
 }
 
 /// Consumes the sources: directive texts move into the drafts, so a body is
 /// held once.
 pub fn parse(sources: Sources, diags: &mut Diagnostics) -> Parsed {
+    let mut registries = sources;
+    let directives = std::mem::take(&mut registries.directives);
+    let results: Vec<Result<DirectiveDraft, Diagnostic>> =
+        directives.into_par_iter().map(parse_directive).collect();
+    let mut drafts = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Ok(d) => drafts.push(Arc::new(d)),
+            Err(e) => diags.push(e),
+        }
+    }
+    parse_registries(registries, drafts, diags)
+}
+
+/// Parses `site.yaml` and the registries of `sources` (whose directives are
+/// ignored) and joins them with drafts parsed already.
+pub fn parse_registries(
+    sources: Sources,
+    drafts: Vec<Arc<DirectiveDraft>>,
+    diags: &mut Diagnostics,
+) -> Parsed {
     let config = sources.site.as_ref().and_then(|f| {
         let doc = YamlDoc {
             file: &f.path,
@@ -78,18 +102,6 @@ pub fn parse(sources: Sources, diags: &mut Diagnostics) -> Parsed {
         };
         doc.parse::<SiteConfig>().map_err(|d| diags.push(d)).ok()
     });
-    let results: Vec<Result<DirectiveDraft, Diagnostic>> = sources
-        .directives
-        .into_par_iter()
-        .map(parse_directive)
-        .collect();
-    let mut drafts = Vec::with_capacity(results.len());
-    for r in results {
-        match r {
-            Ok(d) => drafts.push(d),
-            Err(e) => diags.push(e),
-        }
-    }
     Parsed {
         config,
         site_file: sources.site,
@@ -109,7 +121,7 @@ fn registry<T: serde::de::DeserializeOwned>(
     };
     let mut reg = Registry {
         file: file.path,
-        text: file.text,
+        text: file.text.to_string(),
         entries: Vec::new(),
     };
     if reg.text.trim().is_empty() {
@@ -178,8 +190,7 @@ pub fn parse_directive(file: SourceFile) -> Result<DirectiveDraft, Diagnostic> {
     let front: FrontMatter = doc.parse()?;
     let yaml = yaml.to_string();
     let body_line = close_line + 1;
-    let mut text = file.text;
-    let body = text.split_off(body_start);
+    let body = Body::new(file.text.clone(), body_start);
     let scan = body::scan(&body, body_line);
     Ok(DirectiveDraft {
         file: file.path,

@@ -11,6 +11,8 @@ use crate::load::Theme;
 use crate::resolve::SiteGraph;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 use tera::{Context, Tera};
 
 /// One output file, path relative to the output folder.
@@ -81,52 +83,137 @@ struct Base<'a> {
     site: &'a views::SiteView,
 }
 
-/// Renders every page in parallel and hands each to `sink` as soon as it is
-/// ready, so the whole site is never held in memory. Returns the number of
-/// files.
+/// What a rebuild may skip: pages outside `only`, and list items already
+/// rendered with the same data.
+#[derive(Default)]
+pub struct Plan {
+    /// Output paths to render; `None` renders every page.
+    pub only: Option<HashSet<String>>,
+    /// Rendered list items by the hash of their data, kept between builds
+    /// when present (serve mode); a single build keeps none.
+    pub items: Option<Mutex<HashMap<u64, String>>>,
+}
+
+/// Directives that changed since the previous build, for [`touched_paths`].
+#[derive(Debug, Default)]
+pub struct Changed {
+    /// Source files added, edited or removed.
+    pub files: HashSet<String>,
+    /// Number keys those directives had before and have now: citations of
+    /// these numbers may resolve differently.
+    pub numbers: HashSet<String>,
+}
+
+/// The output path of every page and asset of the site.
+pub fn page_paths(graph: &SiteGraph, theme: &Theme) -> Vec<String> {
+    let mut paths: Vec<String> = views::jobs(graph)
+        .iter()
+        .map(|j| output_path(&j.url))
+        .collect();
+    paths.extend(theme.static_files.keys().map(|p| format!("assets/{p}")));
+    paths
+}
+
+/// The pages of `graph` that show something of a changed directive.
+pub fn touched_paths(graph: &SiteGraph, changed: &Changed) -> HashSet<String> {
+    views::jobs(graph)
+        .par_iter()
+        .filter(|job| views::touches(graph, &job.kind, changed))
+        .map(|job| output_path(&job.url))
+        .collect()
+}
+
+/// Renders the planned pages in parallel and hands each to `sink` as soon
+/// as it is ready, so the whole site is never held in memory. Returns the
+/// number of files rendered.
 pub fn render(
     graph: &SiteGraph,
     theme: &Theme,
     tera: &Tera,
     opts: &RenderOptions,
+    plan: &Plan,
+    prepare: &dyn Fn(&[String]) -> Result<(), String>,
     sink: &(dyn Fn(Page) -> Result<(), String> + Sync),
 ) -> Result<usize, RenderError> {
     let mut site = views::SiteView::new(graph, &opts.base_url);
-    site.item_html = render_items(graph, &site, tera)?;
-    let jobs = views::jobs(graph);
+    site.item_html = render_items(graph, &site, tera, plan.items.as_ref())?;
+    let wanted = |path: &str| plan.only.as_ref().is_none_or(|only| only.contains(path));
+    let jobs: Vec<PageJob> = views::jobs(graph)
+        .into_iter()
+        .filter(|j| wanted(&output_path(&j.url)))
+        .collect();
+    let assets: Vec<(&String, &Vec<u8>)> = theme
+        .static_files
+        .iter()
+        .filter(|(p, _)| wanted(&format!("assets/{p}")))
+        .collect();
+    let mut paths: Vec<String> = jobs.iter().map(|j| output_path(&j.url)).collect();
+    paths.extend(assets.iter().map(|(p, _)| format!("assets/{p}")));
+    prepare(&paths).map_err(RenderError)?;
     jobs.par_iter().try_for_each(|job| {
         let page = render_job(graph, job, &site, tera, opts)?;
         sink(page).map_err(RenderError)
     })?;
-    for (path, bytes) in &theme.static_files {
+    for (path, bytes) in &assets {
         let page = Page {
             path: format!("assets/{path}"),
-            bytes: bytes.clone(),
+            bytes: (*bytes).clone(),
         };
         sink(page).map_err(RenderError)?;
     }
-    Ok(jobs.len() + theme.static_files.len())
+    Ok(paths.len())
+}
+
+/// The file of an address: `van-ban/2024/x/` → `van-ban/2024/x/index.html`.
+fn output_path(url: &str) -> String {
+    if url.is_empty() || url.ends_with('/') {
+        format!("{url}index.html")
+    } else {
+        url.to_string()
+    }
 }
 
 /// Every directive's list item, rendered once for pages two levels deep
 /// (`noi-nhan/x/`, `chu-de/x/`, `co-quan/x/`, `van-ban/2024/`).
+/// An item is reused from `cache` when its data hashes the same.
 fn render_items(
     graph: &SiteGraph,
     site: &views::SiteView,
     tera: &Tera,
+    cache: Option<&Mutex<HashMap<u64, String>>>,
 ) -> Result<Vec<String>, RenderError> {
-    (0..graph.validated.directives.len())
+    let cached = match cache {
+        Some(c) => std::mem::take(&mut *c.lock().map_err(|e| RenderError(e.to_string()))?),
+        None => HashMap::new(),
+    };
+    let items: Vec<(u64, String)> = (0..graph.validated.directives.len())
         .into_par_iter()
         .map(|id| {
+            let summary = views::summary(graph, id);
+            let key = match cache {
+                Some(_) => {
+                    xxhash_rust::xxh3::xxh3_64(&serde_json::to_vec(&summary).unwrap_or_default())
+                }
+                None => 0,
+            };
+            if let Some(html) = cached.get(&key) {
+                return Ok((key, html.clone()));
+            }
             let mut ctx = Context::new();
             ctx.insert("root", "../../");
             ctx.insert("site", site);
-            ctx.insert("item", &views::summary(graph, id));
-            tera.render("partials/item.html", &ctx).map_err(|e| {
+            ctx.insert("item", &summary);
+            let html = tera.render("partials/item.html", &ctx).map_err(|e| {
                 RenderError(format!("template partials/item.html: {}", error_chain(&e)))
-            })
+            })?;
+            Ok((key, html))
         })
-        .collect()
+        .collect::<Result<_, RenderError>>()?;
+    if let Some(cache) = cache {
+        let mut next = cache.lock().map_err(|e| RenderError(e.to_string()))?;
+        next.extend(items.iter().map(|(k, h)| (*k, h.clone())));
+    }
+    Ok(items.into_iter().map(|(_, h)| h).collect())
 }
 
 fn render_job(
@@ -136,7 +223,6 @@ fn render_job(
     tera: &Tera,
     opts: &RenderOptions,
 ) -> Result<Page, RenderError> {
-    let is_file = !job.url.is_empty() && !job.url.ends_with('/');
     let root = if job.template == "404.html" {
         // Served at any address: links must not depend on where.
         site.base_path.clone()
@@ -153,7 +239,9 @@ fn render_job(
     };
     let mut ctx = Context::from_serialize(&base).map_err(|e| RenderError(error_chain(&e)))?;
     views::fill(&mut ctx, graph, site, &base.root, &job.kind);
-    let mut html = tera.render(job.template, &ctx).map_err(|e| {
+    // Rendered to bytes: `render` would check the whole page is UTF-8 again.
+    let mut html = Vec::with_capacity(16 * 1024);
+    tera.render_to(job.template, &ctx, &mut html).map_err(|e| {
         RenderError(format!(
             "template {} for {}: {}",
             job.template,
@@ -162,18 +250,14 @@ fn render_job(
         ))
     })?;
     if !opts.inject.is_empty() && job.template.ends_with(".html") {
-        match html.rfind("</body>") {
-            Some(i) => html.insert_str(i, &opts.inject),
-            None => html.push_str(&opts.inject),
-        }
+        let end = html
+            .windows(7)
+            .rposition(|w| w == b"</body>")
+            .unwrap_or(html.len());
+        html.splice(end..end, opts.inject.bytes());
     }
-    let path = if is_file {
-        job.url.clone()
-    } else {
-        format!("{}index.html", job.url)
-    };
     Ok(Page {
-        path,
-        bytes: html.into_bytes(),
+        path: output_path(&job.url),
+        bytes: html,
     })
 }

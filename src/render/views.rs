@@ -91,6 +91,49 @@ pub fn year_url(year: i32) -> String {
     format!("van-ban/{year}/")
 }
 
+/// Whether the page shows something of a changed directive: the directive
+/// itself, a list it is on, or a relation or citation that involves it.
+/// Small site-wide pages (home, indexes, feed, sitemap) always count.
+pub(crate) fn touches(graph: &SiteGraph, kind: &PageKind, changed: &super::Changed) -> bool {
+    let file = |id: &Id| changed.files.contains(&graph.directive(*id).file);
+    let any = |ids: Option<&Vec<Id>>| ids.is_some_and(|ids| ids.iter().any(file));
+    match kind {
+        PageKind::Directive(id) => {
+            let id = *id;
+            let d = graph.directive(id);
+            let found = |refs: &[(crate::model::Reference, Target)]| {
+                refs.iter().any(|(r, t)| {
+                    changed.numbers.contains(&r.key) || matches!(t, Target::Found(t) if file(t))
+                })
+            };
+            file(&id)
+                || found(&graph.implements[id])
+                || found(&graph.supersedes[id])
+                || graph.implemented_by[id].iter().any(file)
+                || graph.superseded_by[id].iter().any(file)
+                || graph.cited_by[id].iter().any(file)
+                || graph.mention_links[id].values().any(file)
+                || d.mentions.iter().any(|m| changed.numbers.contains(&m.key))
+        }
+        PageKind::Recipient(slug) => graph
+            .by_recipient
+            .get(slug)
+            .is_some_and(|entries| entries.iter().any(|a| file(&a.id))),
+        PageKind::Topic(slug) => any(graph.by_topic.get(slug)),
+        PageKind::Issuer(slug) => any(graph.by_issuer.get(slug)),
+        PageKind::Year(year) => any(graph.by_year.get(year)),
+        PageKind::Home
+        | PageKind::NotFound
+        | PageKind::Search
+        | PageKind::Feed
+        | PageKind::Sitemap
+        | PageKind::Recipients
+        | PageKind::Topics
+        | PageKind::Issuers
+        | PageKind::Years => true,
+    }
+}
+
 /// Every page of the site, in a fixed order.
 pub(crate) fn jobs(graph: &SiteGraph) -> Vec<PageJob> {
     let v = &graph.validated;

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""The banhanh benchmark: builds generated corpora and prints medians.
+
+    cargo build --release
+    python3 benches/bench.py                 # 10,000 and 100,000 directives
+    python3 benches/bench.py --counts 10000 --runs 5
+
+For each corpus (../shared/bench/gen_corpus.py --seed 1) it measures, as
+medians over --runs runs:
+  - a full build into an empty folder: wall time, CPU time, peak RSS;
+  - a rebuild with nothing changed: wall time, and whether any output file
+    was rewritten (bytes or modification time);
+  - a rebuild after editing one directive: wall time, files written;
+and prints the output size and the search index size. Python 3 standard
+library only; Linux (os.wait4).
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+GEN = os.path.join(REPO, "..", "shared", "bench", "gen_corpus.py")
+
+
+def run(cmd):
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
+    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss": ru.ru_maxrss / 1024, "err": err}
+
+
+def tree_state(folder):
+    state = {}
+    for d, _, files in os.walk(folder):
+        for f in files:
+            p = os.path.join(d, f)
+            st = os.stat(p)
+            state[os.path.relpath(p, folder)] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    return state
+
+
+def size_of(folder):
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(folder) for f in fs)
+
+
+def median(xs):
+    return statistics.median(xs)
+
+
+def bench(binary, count, runs, work):
+    site = os.path.join(work, f"site{count}")
+    if not os.path.isdir(os.path.join(site, "content")):
+        subprocess.run([sys.executable, GEN, "--count", str(count), "--seed", "1",
+                        "--out", os.path.join(site, "content")], check=True, stdout=subprocess.DEVNULL)
+    out = os.path.join(work, f"out{count}")
+    cache = os.path.join(work, f".out{count}.banhanh-cache")
+    cmd = [binary, "build", "--root", site, "--out", out]
+
+    full = []
+    for _ in range(runs):
+        shutil.rmtree(out, ignore_errors=True)
+        if os.path.exists(cache):
+            os.remove(cache)
+        full.append(run(cmd))
+
+    nochange, rewritten = [], 0
+    for _ in range(runs):
+        before = tree_state(out)
+        nochange.append(run(cmd))
+        after = tree_state(out)
+        rewritten += sum(1 for k, v in after.items() if before.get(k) != v) + len(set(before) - set(after))
+
+    # Edit one directive, build, and put it back (so each run edits anew).
+    target = None
+    for d, _, files in os.walk(os.path.join(site, "content", "directives")):
+        for f in sorted(files):
+            target = os.path.join(d, f)
+            break
+        if target:
+            break
+    original = open(target, encoding="utf-8").read()
+    onefile = []
+    for i in range(runs):
+        open(target, "w", encoding="utf-8").write(original.replace("subject: ", f"subject: Sửa {i} - ", 1))
+        r = run(cmd)
+        onefile.append(r)
+    open(target, "w", encoding="utf-8").write(original)
+    run(cmd)
+
+    search = os.path.join(out, "tim-kiem")
+    print(f"\n{count} directives ({runs} runs, medians)")
+    print(f"  full build        wall {median([r['wall'] for r in full]):6.2f} s   cpu {median([r['cpu'] for r in full]):6.2f} s   peak RSS {median([r['rss'] for r in full]):7.0f} MiB")
+    print(f"  no-change rebuild wall {median([r['wall'] for r in nochange]):6.2f} s   files rewritten: {rewritten}")
+    written = [line for r in onefile for line in r["err"].splitlines() if "written" in line]
+    print(f"  one-file rebuild  wall {median([r['wall'] for r in onefile]):6.2f} s   ({written[-1].strip() if written else ''})")
+    print(f"  output {size_of(out) / 2**20:8.1f} MiB   search index {size_of(search) / 2**20 if os.path.isdir(search) else 0:6.1f} MiB")
+    return median([r["wall"] for r in full])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--banhanh", default=os.path.join(REPO, "target", "release", "banhanh"))
+    ap.add_argument("--counts", default="10000,100000")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--work", default="/tmp/banhanh-bench")
+    a = ap.parse_args()
+    if not os.path.isfile(GEN):
+        sys.exit(f"the corpus generator is missing: {GEN}")
+    os.makedirs(a.work, exist_ok=True)
+    walls = {}
+    for count in [int(c) for c in a.counts.split(",")]:
+        walls[count] = bench(os.path.abspath(a.banhanh), count, a.runs, os.path.abspath(a.work))
+    if 10000 in walls and 100000 in walls:
+        print(f"\ngrowth 10,000 -> 100,000: x{walls[100000] / walls[10000]:.1f} (linear is x10)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,281 @@
+//! Rebuilds for serve mode: the same pipeline as [`crate::build`], keeping
+//! what it can between runs. Unchanged files (by modification time and
+//! size) are neither read nor parsed again; when only directives changed,
+//! only the pages that show them are rendered ([`render::touched_paths`] on
+//! the previous and the new graph), and only pages whose bytes changed are
+//! written, in place. A change of `site.yaml`, a registry, the theme or the
+//! options renders everything.
+
+use crate::diagnostics::{Diagnostics, Loc};
+use crate::load::{self, Stamp};
+use crate::parse::{self, DirectiveDraft, number};
+use crate::render::{self, Changed, Plan};
+use crate::resolve::SiteGraph;
+use crate::{BuildFailure, BuildOptions, BuildReport, Diagnostic, output, resolve, validate};
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+use xxhash_rust::xxh3::xxh3_64;
+
+/// A directive file as last parsed.
+#[derive(Clone)]
+struct Cached {
+    stamp: Stamp,
+    /// Hash of the decoded text: a touched but unchanged file is no change.
+    hash: u64,
+    draft: Arc<DirectiveDraft>,
+}
+
+/// What the previous successful build left behind.
+struct Previous {
+    /// site.yaml, registries, theme and options.
+    setting: u64,
+    graph: SiteGraph,
+    all_paths: Vec<String>,
+    hashes: HashMap<String, u64>,
+}
+
+#[derive(Default)]
+pub struct Builder {
+    files: HashMap<String, Cached>,
+    previous: Option<Previous>,
+    plan: Plan,
+}
+
+impl Builder {
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    pub fn build(&mut self, opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
+        let started = Instant::now();
+        let fail = |code: &'static str, message: String| BuildFailure {
+            diagnostics: vec![Diagnostic::error("", Loc::new(0, 0), code, message)],
+        };
+        let mut diags = Diagnostics::default();
+        let registries = load::load_registries(&opts.root, &mut diags);
+        let setting = crate::fingerprint(opts, registries.fingerprint);
+
+        // Read and parse only the directive files whose stamp changed.
+        let paths = load::directive_paths(&opts.root, &mut diags);
+        let results: Vec<Result<(String, Cached), Diagnostics>> = paths
+            .par_iter()
+            .map(|path| {
+                let shown = crate::diagnostics::display_path(&opts.root, path);
+                let mut d = Diagnostics::default();
+                let Some(stamp) = load::stamp(path) else {
+                    return Err(d);
+                };
+                if let Some(c) = self.files.get(&shown).filter(|c| c.stamp == stamp) {
+                    return Ok((shown, c.clone()));
+                }
+                let file = load::read_text(&opts.root, path, &mut d).ok_or_else(|| d.clone())?;
+                let hash = xxh3_64(file.text.as_bytes());
+                match parse::parse_directive(file) {
+                    Ok(draft) => Ok((
+                        shown,
+                        Cached {
+                            stamp,
+                            hash,
+                            draft: Arc::new(draft),
+                        },
+                    )),
+                    Err(e) => {
+                        d.push(e);
+                        Err(d)
+                    }
+                }
+            })
+            .collect();
+        let mut files = HashMap::with_capacity(results.len());
+        let mut drafts = Vec::with_capacity(results.len());
+        for r in results {
+            match r {
+                Ok((path, cached)) => {
+                    drafts.push(cached.draft.clone());
+                    files.insert(path, cached);
+                }
+                Err(d) => diags.extend(d),
+            }
+        }
+        let parsed = parse::parse_registries(registries, drafts, &mut diags);
+        let graph = validate::validate(parsed, &mut diags)
+            .filter(|_| !diags.has_errors())
+            .map(|v| resolve::resolve(v, opts.drafts, &mut diags))
+            .filter(|_| !diags.has_errors());
+        diags.attach_sources(|p| load::read_source(&opts.root, p));
+        let diagnostics = diags.into_sorted();
+        let Some(graph) = graph else {
+            // The last good site stays; so do the caches of files that parsed.
+            self.files.extend(files);
+            return Err(BuildFailure { diagnostics });
+        };
+
+        let theme = load::load_theme(&opts.root, graph.validated.config.theme.as_deref())
+            .map_err(|e| fail("theme", e))?;
+        let tera = render::compile_templates(&theme).map_err(|e| fail("template", e.0))?;
+        let render_opts = render::RenderOptions {
+            base_url: opts.base_url.clone().unwrap_or_default(),
+            inject: opts.inject.clone(),
+        };
+        let mut all_paths = render::page_paths(&graph, &theme);
+        // The search index is rebuilt whole (only files whose bytes changed
+        // are written) and its files count as pages for removals.
+        let search_pages = crate::search::index::build(&graph);
+        all_paths.extend(search_pages.iter().map(|p| p.path.clone()));
+        let incremental = self
+            .previous
+            .as_ref()
+            .filter(|p| p.setting == setting && opts.out.is_dir());
+        let (stats, pages, hashes) = match incremental {
+            Some(previous) => {
+                let mut changed = changes(&self.files, &files);
+                // A directive's status derives from others' `supersedes`:
+                // where it moved, every list showing the directive changes.
+                let before: HashMap<&str, resolve::Status> =
+                    (0..previous.graph.validated.directives.len())
+                        .map(|id| {
+                            (
+                                previous.graph.directive(id).file.as_str(),
+                                previous.graph.status[id],
+                            )
+                        })
+                        .collect();
+                for (id, d) in graph.validated.directives.iter().enumerate() {
+                    if before
+                        .get(d.file.as_str())
+                        .is_some_and(|s| *s != graph.status[id])
+                    {
+                        changed.files.insert(d.file.clone());
+                    }
+                }
+                let mut only = render::touched_paths(&previous.graph, &changed);
+                only.extend(render::touched_paths(&graph, &changed));
+                let present: HashSet<&str> = all_paths.iter().map(String::as_str).collect();
+                only.retain(|p| present.contains(p.as_str()));
+                self.plan.only = Some(only);
+                let gone: Vec<String> = previous
+                    .all_paths
+                    .iter()
+                    .filter(|p| !present.contains(p.as_str()))
+                    .cloned()
+                    .collect();
+                let writer = output::InPlace::new(&opts.out, previous.hashes.clone());
+                let prepare = |paths: &[String]| {
+                    writer
+                        .create_dirs(paths.iter().map(String::as_str))
+                        .map_err(|e| e.to_string())
+                };
+                let pages = render::render(
+                    &graph,
+                    &theme,
+                    &tera,
+                    &render_opts,
+                    &self.plan,
+                    &prepare,
+                    &|page| {
+                        writer
+                            .write(&page)
+                            .map_err(|e| format!("cannot write {}: {e}", page.path))
+                    },
+                )
+                .map_err(|e| fail("template", e.0))?;
+                // Index files are not counted as rendered pages: the writer
+                // counts those whose bytes changed.
+                crate::write_search_index(search_pages, &prepare, &|page| {
+                    writer
+                        .write(&page)
+                        .map_err(|e| format!("cannot write {}: {e}", page.path))
+                })
+                .map_err(|e| fail("write", e))?;
+                let (stats, hashes) = writer
+                    .finish(&gone)
+                    .map_err(|e| fail("write", e.to_string()))?;
+                (stats, pages, hashes)
+            }
+            None => {
+                self.plan = Plan {
+                    only: None,
+                    items: Some(Default::default()),
+                };
+                let staging =
+                    output::Staging::begin(&opts.out).map_err(|e| fail("write", e.to_string()))?;
+                let prepare = |paths: &[String]| {
+                    staging
+                        .create_dirs(paths.iter().map(String::as_str))
+                        .map_err(|e| e.to_string())
+                };
+                let pages = render::render(
+                    &graph,
+                    &theme,
+                    &tera,
+                    &render_opts,
+                    &self.plan,
+                    &prepare,
+                    &|page| {
+                        staging
+                            .write(&page)
+                            .map_err(|e| format!("cannot write {}: {e}", page.path))
+                    },
+                )
+                .map_err(|e| fail("template", e.0))?;
+                let pages = pages
+                    + crate::write_search_index(search_pages, &prepare, &|page| {
+                        staging
+                            .write(&page)
+                            .map_err(|e| format!("cannot write {}: {e}", page.path))
+                    })
+                    .map_err(|e| fail("write", e))?;
+                let stats = staging
+                    .commit(None)
+                    .map_err(|e| fail("write", e.to_string()))?;
+                (stats, pages, output::previous_hashes(&opts.out))
+            }
+        };
+        let report = BuildReport {
+            diagnostics,
+            directives: graph.order.len(),
+            pages,
+            written: stats.written,
+            unchanged: stats.unchanged,
+            elapsed: started.elapsed(),
+            timings: Vec::new(),
+        };
+        self.files = files;
+        self.previous = Some(Previous {
+            setting,
+            graph,
+            all_paths,
+            hashes,
+        });
+        Ok(report)
+    }
+}
+
+/// Files added, edited or removed, and the numbers they carried before and
+/// carry now.
+fn changes(before: &HashMap<String, Cached>, now: &HashMap<String, Cached>) -> Changed {
+    let mut changed = Changed::default();
+    let mut note = |path: &String, c: Option<&Cached>| {
+        changed.files.insert(path.clone());
+        if let Some(c) = c {
+            changed.numbers.insert(number::key(&c.draft.front.number));
+        }
+    };
+    for (path, c) in now {
+        match before.get(path) {
+            Some(old) if old.hash == c.hash => {}
+            old => {
+                note(path, Some(c));
+                note(path, old);
+            }
+        }
+    }
+    for (path, old) in before {
+        if !now.contains_key(path) {
+            note(path, Some(old));
+        }
+    }
+    changed
+}

@@ -1,0 +1,250 @@
+//! Correctness under the optimizations: output independent of thread count
+//! on a generated corpus, and incremental rebuilds equal to clean builds.
+
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::*;
+
+/// A generated corpus of `count` directives (the shared benchmark
+/// generator), or the example site where the generator is not beside the
+/// repository.
+fn corpus(count: usize) -> tempfile::TempDir {
+    let generator = repo().join("../shared/bench/gen_corpus.py");
+    if !generator.is_file() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must have ../shared/bench/gen_corpus.py"
+        );
+        eprintln!("NOTE: ../shared/bench/gen_corpus.py not found; using the example site");
+        return example_site();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("python3")
+        .arg(&generator)
+        .args(["--count", &count.to_string(), "--seed", "1", "--out"])
+        .arg(dir.path().join("content"))
+        .status()
+        .expect("python3");
+    assert!(status.success());
+    dir
+}
+
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    snapshot(dir)
+        .into_iter()
+        .map(|(k, (b, _))| (k, b))
+        .collect()
+}
+
+fn build_into(root: &Path, out: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["build", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let o = banhanh(root, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    stderr(&o)
+}
+
+#[test]
+fn a_generated_corpus_builds_identically_with_one_or_two_threads() {
+    let site = corpus(1000);
+    let (a, b) = (site.path().join("a"), site.path().join("b"));
+    build_into(site.path(), &a, &["--jobs", "1"]);
+    build_into(site.path(), &b, &["--jobs", "2"]);
+    let (ta, tb) = (tree(&a), tree(&b));
+    assert!(ta.len() > 100);
+    assert!(ta == tb, "output differs between 1 and 2 threads");
+}
+
+#[test]
+fn a_rebuild_with_nothing_changed_rewrites_nothing() {
+    let site = example_site();
+    let out = site.path().join("public");
+    build_into(site.path(), &out, &[]);
+    let before = snapshot(&out);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let msg = build_into(site.path(), &out, &[]);
+    assert!(msg.contains("(0 written"), "{msg}");
+    assert_eq!(
+        snapshot(&out),
+        before,
+        "same bytes and same modification times"
+    );
+}
+
+#[test]
+fn incremental_output_equals_a_clean_build() {
+    let site = corpus(300);
+    let root = site.path();
+    let out = root.join("public");
+    build_into(root, &out, &[]);
+    let before = snapshot(&out);
+    let dirs = root.join("content/directives");
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(&dirs)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 4);
+    // Edit one directive's subject.
+    let edited = &files[0];
+    let text = read(edited);
+    let text = text.replacen("subject: ", "subject: Đã sửa - ", 1);
+    fs::write(edited, text).unwrap();
+    // Add one: a copy under a new number.
+    let source = read(&files[1]);
+    let number_line = source
+        .lines()
+        .find(|l| l.starts_with("number:"))
+        .unwrap()
+        .to_string();
+    let added = source
+        .replacen(&number_line, "number: \"9999-CV/BTGTU\"", 1)
+        .replacen(
+            source.lines().find(|l| l.starts_with("issuer:")).unwrap(),
+            "issuer: ban-tuyen-giao-tinh-uy",
+            1,
+        );
+    fs::write(dirs.join("them-moi.md"), added).unwrap();
+    // Rename one (same content, another path).
+    fs::rename(&files[2], files[2].with_file_name("doi-ten.md")).unwrap();
+    // Delete one.
+    fs::remove_file(&files[3]).unwrap();
+
+    let msg = build_into(root, &out, &[]);
+    let clean = root.join("clean");
+    build_into(root, &clean, &[]);
+    assert!(
+        tree(&out) == tree(&clean),
+        "incremental output differs from a clean build"
+    );
+    assert!(msg.contains("unchanged"), "{msg}");
+    // Pages that did not change kept their modification time.
+    let after = snapshot(&out);
+    let kept = after
+        .iter()
+        .filter(|(p, (bytes, mtime))| {
+            before
+                .get(*p)
+                .is_some_and(|(b, t)| b == bytes && t == mtime)
+        })
+        .count();
+    assert!(
+        kept > after.len() / 2,
+        "only {kept} of {} files kept",
+        after.len()
+    );
+}
+
+/// Serve mode's builder: after each kind of change it renders only the
+/// pages that show the changed directives, and its output equals a clean
+/// build byte for byte.
+#[test]
+fn the_incremental_builder_renders_only_what_a_change_touches() {
+    use banhanh::BuildOptions;
+    use banhanh::incremental::Builder;
+    let site = corpus(300);
+    let root = site.path().to_path_buf();
+    let out = root.join("serve-out");
+    let opts = BuildOptions {
+        root: root.clone(),
+        out: out.clone(),
+        drafts: false,
+        base_url: None,
+        inject: String::new(),
+    };
+    let mut builder = Builder::new();
+    let first = builder.build(&opts).expect("first build");
+    let total = first.pages;
+    let dirs = root.join("content/directives");
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(&dirs)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+
+    let clean = |name: &str| {
+        let dir = root.join(name);
+        build_into(&root, &dir, &[]);
+        tree(&dir)
+    };
+    // Edit one directive: a few pages, not the site.
+    let text = read(&files[0]).replacen("subject: ", "subject: Đã sửa - ", 1);
+    fs::write(&files[0], text).unwrap();
+    let edit = builder.build(&opts).expect("edit");
+    assert!(
+        edit.pages < total / 4,
+        "an edit rendered {} of {total} pages",
+        edit.pages
+    );
+    assert!(edit.written >= 1);
+    assert!(tree(&out) == clean("clean-1"), "after an edit");
+
+    // Add, rename and delete.
+    let added = read(&files[1]).replacen(
+        read(&files[1])
+            .lines()
+            .find(|l| l.starts_with("number:"))
+            .unwrap(),
+        "number: \"9998-CV/BTGTU\"",
+        1,
+    );
+    fs::write(dirs.join("them.md"), added).unwrap();
+    fs::rename(&files[2], files[2].with_file_name("doi-ten.md")).unwrap();
+    fs::remove_file(&files[3]).unwrap();
+    let more = builder.build(&opts).expect("add, rename, delete");
+    assert!(more.pages < total, "rendered {} of {total}", more.pages);
+    assert!(
+        tree(&out) == clean("clean-2"),
+        "after adding, renaming and deleting"
+    );
+
+    // A broken file fails the build and leaves the served site alone;
+    // fixing it builds again.
+    let before = snapshot(&out);
+    let good = read(&files[4]);
+    fs::write(&files[4], good.replacen("kind: ", "kind: khong-co-", 1)).unwrap();
+    assert!(builder.build(&opts).is_err());
+    assert_eq!(snapshot(&out), before);
+    fs::write(&files[4], good).unwrap();
+    builder.build(&opts).expect("fixed");
+    assert!(tree(&out) == clean("clean-3"), "after a fix");
+}
+
+/// Dropping a `supersedes` changes another directive's status, and so every
+/// list that shows that other directive.
+#[test]
+fn a_status_that_moves_updates_every_list_incrementally() {
+    use banhanh::BuildOptions;
+    use banhanh::incremental::Builder;
+    let site = fixture("relations");
+    let root = site.path().to_path_buf();
+    let out = root.join("serve-out");
+    let opts = BuildOptions {
+        root: root.clone(),
+        out: out.clone(),
+        drafts: false,
+        base_url: None,
+        inject: String::new(),
+    };
+    let mut builder = Builder::new();
+    builder.build(&opts).expect("first");
+    assert!(read(out.join("van-ban/2023/index.html")).contains("Đã bị thay thế"));
+    let file = root.join("content/directives/2024/09-hd-btgtu.md");
+    let text = read(&file).replace(
+        "supersedes:\n  - { number: \"03-HD/BTGTU\", date: 2023-02-01 }\n",
+        "",
+    );
+    fs::write(&file, text).unwrap();
+    builder.build(&opts).expect("second");
+    assert!(!read(out.join("van-ban/2023/index.html")).contains("Đã bị thay thế"));
+    let clean = root.join("clean");
+    build_into(&root, &clean, &[]);
+    assert!(tree(&out) == tree(&clean));
+}
