@@ -103,6 +103,9 @@ pub fn load_registries(root: &Path, diags: &mut Diagnostics) -> Sources {
 /// Every directive file below `content/directives/`, sorted.
 pub fn directive_paths(root: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> {
     let dir = content_dir(root).join("directives");
+    if !content_dir(root).is_dir() {
+        return Vec::new(); // reported once, by `load_registries`
+    }
     let mut paths = Vec::new();
     for entry in WalkDir::new(&dir).sort_by_file_name() {
         match entry {
