@@ -33,6 +33,8 @@ struct Previous {
     setting: u64,
     graph: SiteGraph,
     all_paths: Vec<String>,
+    /// The search index's files, a part of `all_paths`.
+    search_paths: Vec<String>,
     hashes: HashMap<String, u64>,
 }
 
@@ -41,6 +43,8 @@ pub struct Builder {
     files: HashMap<String, Cached>,
     previous: Option<Previous>,
     plan: Plan,
+    /// The pages are newer than the search index.
+    search_stale: bool,
 }
 
 impl Builder {
@@ -120,16 +124,15 @@ impl Builder {
             inject: opts.inject.clone(),
         };
         let mut all_paths = render::page_paths(&graph, &theme);
-        // The search index is rebuilt whole (only files whose bytes changed
-        // are written) and its files count as pages for removals.
-        let search_pages = crate::search::index::build(&graph);
-        all_paths.extend(search_pages.iter().map(|p| p.path.clone()));
         let incremental = self
             .previous
             .as_ref()
             .filter(|p| p.setting == setting && opts.out.is_dir());
-        let (stats, pages, hashes) = match incremental {
+        let (stats, pages, hashes, search_paths) = match incremental {
             Some(previous) => {
+                // The search index follows in `refresh_search`, after the
+                // pages are out: its files stay until then.
+                all_paths.extend(previous.search_paths.iter().cloned());
                 let mut changed = changes(&self.files, &files);
                 // A directive's status derives from others' `supersedes`:
                 // where it moved, every list showing the directive changes.
@@ -181,18 +184,11 @@ impl Builder {
                     },
                 )
                 .map_err(|e| fail("template", e.0))?;
-                // Index files are not counted as rendered pages: the writer
-                // counts those whose bytes changed.
-                crate::write_search_index(search_pages, &prepare, &|page| {
-                    writer
-                        .write(&page)
-                        .map_err(|e| format!("cannot write {}: {e}", page.path))
-                })
-                .map_err(|e| fail("write", e))?;
                 let (stats, hashes) = writer
                     .finish(&gone)
                     .map_err(|e| fail("write", e.to_string()))?;
-                (stats, pages, hashes)
+                self.search_stale = true;
+                (stats, pages, hashes, previous.search_paths.clone())
             }
             None => {
                 self.plan = Plan {
@@ -220,6 +216,10 @@ impl Builder {
                     },
                 )
                 .map_err(|e| fail("template", e.0))?;
+                let search_pages = crate::search::index::build(&graph);
+                let search_paths: Vec<String> =
+                    search_pages.iter().map(|p| p.path.clone()).collect();
+                all_paths.extend(search_paths.iter().cloned());
                 let pages = pages
                     + crate::write_search_index(search_pages, &prepare, &|page| {
                         staging
@@ -230,7 +230,13 @@ impl Builder {
                 let stats = staging
                     .commit(None)
                     .map_err(|e| fail("write", e.to_string()))?;
-                (stats, pages, output::previous_hashes(&opts.out))
+                self.search_stale = false;
+                (
+                    stats,
+                    pages,
+                    output::previous_hashes(&opts.out),
+                    search_paths,
+                )
             }
         };
         let report = BuildReport {
@@ -244,12 +250,56 @@ impl Builder {
         };
         self.files = files;
         self.previous = Some(Previous {
+            search_paths,
             setting,
             graph,
             all_paths,
             hashes,
         });
         Ok(report)
+    }
+}
+
+impl Builder {
+    /// Brings the search index up to date with the last good build, writing
+    /// only index files whose bytes changed. Serve mode calls it after the
+    /// pages are out, so an edit shows without waiting for the index.
+    pub fn refresh_search(&mut self, opts: &BuildOptions) -> Result<usize, String> {
+        let Some(previous) = self.previous.as_mut().filter(|_| self.search_stale) else {
+            return Ok(0);
+        };
+        let pages = crate::search::index::build(&previous.graph);
+        let paths: Vec<String> = pages.iter().map(|p| p.path.clone()).collect();
+        let fresh: HashSet<&str> = paths.iter().map(String::as_str).collect();
+        let gone: Vec<String> = previous
+            .search_paths
+            .iter()
+            .filter(|p| !fresh.contains(p.as_str()))
+            .cloned()
+            .collect();
+        let writer = output::InPlace::new(&opts.out, std::mem::take(&mut previous.hashes));
+        let prepare = |paths: &[String]| {
+            writer
+                .create_dirs(paths.iter().map(String::as_str))
+                .map_err(|e| e.to_string())
+        };
+        let written = crate::write_search_index(pages, &prepare, &|page| {
+            writer
+                .write(&page)
+                .map_err(|e| format!("cannot write {}: {e}", page.path))
+        });
+        let (stats, hashes) = writer.finish(&gone).map_err(|e| e.to_string())?;
+        previous.hashes = hashes;
+        written?;
+        let before: HashSet<String> = previous.search_paths.drain(..).collect();
+        let gone: HashSet<String> = gone.into_iter().collect();
+        previous.all_paths.retain(|p| !gone.contains(p));
+        previous
+            .all_paths
+            .extend(paths.iter().filter(|p| !before.contains(*p)).cloned());
+        previous.search_paths = paths;
+        self.search_stale = false;
+        Ok(stats.written)
     }
 }
 

@@ -178,6 +178,7 @@ fn the_incremental_builder_renders_only_what_a_change_touches() {
     let text = read(&files[0]).replacen("subject: ", "subject: Đã sửa - ", 1);
     fs::write(&files[0], text).unwrap();
     let edit = builder.build(&opts).expect("edit");
+    builder.refresh_search(&opts).expect("search index");
     assert!(
         edit.pages < total / 4,
         "an edit rendered {} of {total} pages",
@@ -199,6 +200,7 @@ fn the_incremental_builder_renders_only_what_a_change_touches() {
     fs::rename(&files[2], files[2].with_file_name("doi-ten.md")).unwrap();
     fs::remove_file(&files[3]).unwrap();
     let more = builder.build(&opts).expect("add, rename, delete");
+    builder.refresh_search(&opts).expect("search index");
     assert!(more.pages < total, "rendered {} of {total}", more.pages);
     assert!(
         tree(&out) == clean("clean-2"),
@@ -214,6 +216,7 @@ fn the_incremental_builder_renders_only_what_a_change_touches() {
     assert_eq!(snapshot(&out), before);
     fs::write(&files[4], good).unwrap();
     builder.build(&opts).expect("fixed");
+    builder.refresh_search(&opts).expect("search index");
     assert!(tree(&out) == clean("clean-3"), "after a fix");
 }
 
@@ -243,6 +246,7 @@ fn a_status_that_moves_updates_every_list_incrementally() {
     );
     fs::write(&file, text).unwrap();
     builder.build(&opts).expect("second");
+    builder.refresh_search(&opts).expect("search index");
     assert!(!read(out.join("van-ban/2023/index.html")).contains("Đã bị thay thế"));
     let clean = root.join("clean");
     build_into(&root, &clean, &[]);

@@ -193,6 +193,13 @@ impl Site {
         };
         let ok = next.ok;
         self.status.send_replace(next);
+        // The pages are out and open pages reload; the search index
+        // follows (the search page reads it on its next query).
+        if ok {
+            if let Err(e) = builder.refresh_search(&self.opts) {
+                eprintln!("{} search index not updated: {e}", clock());
+            }
+        }
         ok
     }
 }
