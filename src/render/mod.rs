@@ -116,10 +116,10 @@ pub fn page_paths(graph: &SiteGraph, theme: &Theme) -> Vec<String> {
 
 /// The pages of `graph` that show something of a changed directive.
 pub fn touched_paths(graph: &SiteGraph, changed: &Changed) -> HashSet<String> {
-    views::jobs(graph)
-        .par_iter()
-        .filter(|job| views::touches(graph, &job.kind, changed))
-        .map(|job| output_path(&job.url))
+    views::page_kinds(graph)
+        .into_par_iter()
+        .filter(|kind| views::touches(graph, kind, changed))
+        .map(|kind| output_path(&views::job(graph, kind).url))
         .collect()
 }
 
@@ -138,10 +138,14 @@ pub fn render(
     let mut site = views::SiteView::new(graph, &opts.base_url);
     site.item_html = render_items(graph, &site, tera, plan.items.as_ref())?;
     let wanted = |path: &str| plan.only.as_ref().is_none_or(|only| only.contains(path));
-    let jobs: Vec<PageJob> = views::jobs(graph)
-        .into_iter()
-        .filter(|j| wanted(&output_path(&j.url)))
-        .collect();
+    let jobs: Vec<PageJob> = match &plan.only {
+        None => views::jobs(graph),
+        Some(_) => views::page_kinds(graph)
+            .into_iter()
+            .filter(|kind| wanted(&output_path(&views::url_of(graph, kind))))
+            .map(|kind| views::job(graph, kind))
+            .collect(),
+    };
     let assets: Vec<(&String, &Vec<u8>)> = theme
         .static_files
         .iter()

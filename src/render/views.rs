@@ -136,124 +136,115 @@ pub(crate) fn touches(graph: &SiteGraph, kind: &PageKind, changed: &super::Chang
 
 /// Every page of the site, in a fixed order.
 pub(crate) fn jobs(graph: &SiteGraph) -> Vec<PageJob> {
+    page_kinds(graph)
+        .into_iter()
+        .map(|kind| job(graph, kind))
+        .collect()
+}
+
+/// What [`jobs`] lists, without building addresses and titles.
+pub(crate) fn page_kinds(graph: &SiteGraph) -> Vec<PageKind> {
     let v = &graph.validated;
-    let job = |url: String, template, title: String, section, kind| PageJob {
+    let mut kinds = vec![
+        PageKind::Home,
+        PageKind::NotFound,
+        PageKind::Search,
+        PageKind::Feed,
+        PageKind::Sitemap,
+        PageKind::Recipients,
+        PageKind::Topics,
+        PageKind::Issuers,
+        PageKind::Years,
+    ];
+    kinds.extend(graph.order.iter().map(|&id| PageKind::Directive(id)));
+    for slug in v.organizations.keys() {
+        kinds.push(PageKind::Recipient(slug.clone()));
+        kinds.push(PageKind::Issuer(slug.clone()));
+    }
+    kinds.extend(v.topics.keys().map(|slug| PageKind::Topic(slug.clone())));
+    kinds.extend(graph.by_year.keys().map(|&year| PageKind::Year(year)));
+    kinds
+}
+
+/// A page's address.
+pub(crate) fn url_of(graph: &SiteGraph, kind: &PageKind) -> String {
+    match kind {
+        PageKind::Directive(id) => graph.directive(*id).url(),
+        PageKind::Recipient(slug) => recipient_url(slug),
+        PageKind::Issuer(slug) => issuer_url(slug),
+        PageKind::Topic(slug) => topic_url(slug),
+        PageKind::Year(year) => year_url(*year),
+        other => fixed_page(graph, other).0.to_string(),
+    }
+}
+
+/// Address, template, title and section of the pages that are not lists of
+/// one thing.
+fn fixed_page(
+    graph: &SiteGraph,
+    kind: &PageKind,
+) -> (&'static str, &'static str, String, &'static str) {
+    let title = || graph.validated.config.title.clone();
+    match kind {
+        PageKind::Home => ("", "index.html", title(), "home"),
+        PageKind::NotFound => ("404.html", "404.html", "Không tìm thấy trang".into(), ""),
+        PageKind::Search => ("tim-kiem/", "search.html", "Tìm kiếm".into(), "search"),
+        PageKind::Feed => ("feed.xml", "feed.xml", title(), ""),
+        PageKind::Sitemap => ("sitemap.xml", "sitemap.xml", String::new(), ""),
+        PageKind::Recipients => (
+            "noi-nhan/",
+            "recipients.html",
+            "Nơi nhận".into(),
+            "recipients",
+        ),
+        PageKind::Topics => ("chu-de/", "topics.html", "Chủ đề".into(), "topics"),
+        PageKind::Issuers => (
+            "co-quan/",
+            "issuers.html",
+            "Cơ quan ban hành".into(),
+            "issuers",
+        ),
+        _ => ("van-ban/", "years.html", "Văn bản theo năm".into(), "years"),
+    }
+}
+
+/// A page's address, template, title and navigation section.
+pub(crate) fn job(graph: &SiteGraph, kind: PageKind) -> PageJob {
+    let v = &graph.validated;
+    let org = |slug: &str| {
+        v.organizations
+            .get(slug)
+            .map_or(slug.to_string(), |o| o.name.clone())
+    };
+    let url = url_of(graph, &kind);
+    let (template, title, section) = match &kind {
+        PageKind::Directive(id) => {
+            let d = graph.directive(*id);
+            (
+                "directive.html",
+                format!("{} — {}", d.number, d.subject),
+                "years",
+            )
+        }
+        PageKind::Recipient(slug) => ("recipient.html", org(slug), "recipients"),
+        PageKind::Issuer(slug) => ("issuer.html", org(slug), "issuers"),
+        PageKind::Topic(slug) => {
+            let name = v.topics.get(slug).map_or(slug.clone(), |t| t.name.clone());
+            ("topic.html", name, "topics")
+        }
+        PageKind::Year(year) => ("year.html", format!("Văn bản năm {year}"), "years"),
+        other => {
+            let (_, template, title, section) = fixed_page(graph, other);
+            (template, title, section)
+        }
+    };
+    PageJob {
         url,
         template,
         title,
         section,
         kind,
-    };
-    let mut jobs = vec![
-        job(
-            String::new(),
-            "index.html",
-            v.config.title.clone(),
-            "home",
-            PageKind::Home,
-        ),
-        job(
-            "404.html".into(),
-            "404.html",
-            "Không tìm thấy trang".into(),
-            "",
-            PageKind::NotFound,
-        ),
-        job(
-            "tim-kiem/".into(),
-            "search.html",
-            "Tìm kiếm".into(),
-            "search",
-            PageKind::Search,
-        ),
-        job(
-            "feed.xml".into(),
-            "feed.xml",
-            v.config.title.clone(),
-            "",
-            PageKind::Feed,
-        ),
-        job(
-            "sitemap.xml".into(),
-            "sitemap.xml",
-            String::new(),
-            "",
-            PageKind::Sitemap,
-        ),
-        job(
-            "noi-nhan/".into(),
-            "recipients.html",
-            "Nơi nhận".into(),
-            "recipients",
-            PageKind::Recipients,
-        ),
-        job(
-            "chu-de/".into(),
-            "topics.html",
-            "Chủ đề".into(),
-            "topics",
-            PageKind::Topics,
-        ),
-        job(
-            "co-quan/".into(),
-            "issuers.html",
-            "Cơ quan ban hành".into(),
-            "issuers",
-            PageKind::Issuers,
-        ),
-        job(
-            "van-ban/".into(),
-            "years.html",
-            "Văn bản theo năm".into(),
-            "years",
-            PageKind::Years,
-        ),
-    ];
-    for &id in &graph.order {
-        let d = graph.directive(id);
-        jobs.push(job(
-            d.url(),
-            "directive.html",
-            format!("{} — {}", d.number, d.subject),
-            "years",
-            PageKind::Directive(id),
-        ));
     }
-    for org in v.organizations.values() {
-        jobs.push(job(
-            recipient_url(&org.slug),
-            "recipient.html",
-            org.name.clone(),
-            "recipients",
-            PageKind::Recipient(org.slug.clone()),
-        ));
-        jobs.push(job(
-            issuer_url(&org.slug),
-            "issuer.html",
-            org.name.clone(),
-            "issuers",
-            PageKind::Issuer(org.slug.clone()),
-        ));
-    }
-    for t in v.topics.values() {
-        jobs.push(job(
-            topic_url(&t.slug),
-            "topic.html",
-            t.name.clone(),
-            "topics",
-            PageKind::Topic(t.slug.clone()),
-        ));
-    }
-    for &year in graph.by_year.keys() {
-        jobs.push(job(
-            year_url(year),
-            "year.html",
-            format!("Văn bản năm {year}"),
-            "years",
-            PageKind::Year(year),
-        ));
-    }
-    jobs
 }
 
 #[derive(Serialize, Clone)]
