@@ -153,6 +153,8 @@ impl Builder {
                         changed.files.insert(d.file.clone());
                     }
                 }
+                // A list item shows its directive's own fields and status.
+                self.plan.forget(&changed.files);
                 let mut only = render::touched_paths(&previous.graph, &changed);
                 only.extend(render::touched_paths(&graph, &changed));
                 let present: HashSet<&str> = all_paths.iter().map(String::as_str).collect();

@@ -12,7 +12,7 @@ use crate::resolve::SiteGraph;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tera::{Context, Tera};
 
 /// One output file, path relative to the output folder.
@@ -89,9 +89,21 @@ struct Base<'a> {
 pub struct Plan {
     /// Output paths to render; `None` renders every page.
     pub only: Option<HashSet<String>>,
-    /// Rendered list items by the hash of their data, kept between builds
-    /// when present (serve mode); a single build keeps none.
-    pub items: Option<Mutex<HashMap<u64, String>>>,
+    /// Rendered list items by directive file, kept between builds when
+    /// present (serve mode); a single build keeps none. The caller removes
+    /// the items of changed directives (see [`Plan::forget`]).
+    pub items: Option<Mutex<HashMap<String, Arc<str>>>>,
+}
+
+impl Plan {
+    /// Drops the kept list items of these directive files.
+    pub fn forget<'a>(&self, files: impl IntoIterator<Item = &'a String>) {
+        if let Some(Ok(mut items)) = self.items.as_ref().map(Mutex::lock) {
+            for f in files {
+                items.remove(f);
+            }
+        }
+    }
 }
 
 /// Directives that changed since the previous build, for [`touched_paths`].
@@ -184,40 +196,38 @@ fn render_items(
     graph: &SiteGraph,
     site: &views::SiteView,
     tera: &Tera,
-    cache: Option<&Mutex<HashMap<u64, String>>>,
-) -> Result<Vec<String>, RenderError> {
+    cache: Option<&Mutex<HashMap<String, Arc<str>>>>,
+) -> Result<Vec<Arc<str>>, RenderError> {
     let cached = match cache {
         Some(c) => std::mem::take(&mut *c.lock().map_err(|e| RenderError(e.to_string()))?),
         None => HashMap::new(),
     };
-    let items: Vec<(u64, String)> = (0..graph.validated.directives.len())
+    let items: Vec<Arc<str>> = (0..graph.validated.directives.len())
         .into_par_iter()
         .map(|id| {
-            let summary = views::summary(graph, id);
-            let key = match cache {
-                Some(_) => {
-                    xxhash_rust::xxh3::xxh3_64(&serde_json::to_vec(&summary).unwrap_or_default())
-                }
-                None => 0,
-            };
-            if let Some(html) = cached.get(&key) {
-                return Ok((key, html.clone()));
+            if let Some(html) = cached.get(&graph.directive(id).file) {
+                return Ok(html.clone());
             }
             let mut ctx = Context::new();
             ctx.insert("root", "../../");
             ctx.insert("site", site);
-            ctx.insert("item", &summary);
+            ctx.insert("item", &views::summary(graph, id));
             let html = tera.render("partials/item.html", &ctx).map_err(|e| {
                 RenderError(format!("template partials/item.html: {}", error_chain(&e)))
             })?;
-            Ok((key, html))
+            Ok(Arc::from(html))
         })
         .collect::<Result<_, RenderError>>()?;
     if let Some(cache) = cache {
         let mut next = cache.lock().map_err(|e| RenderError(e.to_string()))?;
-        next.extend(items.iter().map(|(k, h)| (*k, h.clone())));
+        next.extend(
+            items
+                .iter()
+                .enumerate()
+                .map(|(id, h)| (graph.directive(id).file.clone(), h.clone())),
+        );
     }
-    Ok(items.into_iter().map(|(_, h)| h).collect())
+    Ok(items)
 }
 
 fn render_job(

@@ -27,12 +27,12 @@ pub struct SiteView {
     /// Each directive's list item (`partials/item.html`), rendered once for
     /// pages two levels deep, where every long list lives.
     #[serde(skip)]
-    pub item_html: Vec<String>,
+    pub item_html: Vec<std::sync::Arc<str>>,
 }
 
 impl SiteView {
     fn item_html(&self, id: Id) -> &str {
-        self.item_html.get(id).map_or("", String::as_str)
+        self.item_html.get(id).map_or("", |h| h)
     }
 }
 
