@@ -57,9 +57,17 @@ fn main() {
             .build(&opts)
             .unwrap_or_else(|f| panic!("{:?}", f.diagnostics.first()));
         times.push(t.elapsed().as_secs_f64() * 1000.0);
+        let stages: Vec<String> = r
+            .timings
+            .iter()
+            .map(|(s, t)| format!("{s} {:.0}", t.as_secs_f64() * 1000.0))
+            .collect();
         println!(
-            "edit {i}: {} pages rendered, {} written, {:.0} ms",
-            r.pages, r.written, times[i]
+            "edit {i}: {} pages rendered, {} written, {:.0} ms ({} ms)",
+            r.pages,
+            r.written,
+            times[i],
+            stages.join(", ")
         );
     }
     std::fs::write(&file, original).expect("restore");

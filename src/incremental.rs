@@ -54,6 +54,12 @@ impl Builder {
 
     pub fn build(&mut self, opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
         let started = Instant::now();
+        let mut timings: Vec<(&'static str, std::time::Duration)> = Vec::new();
+        let mut lap = Instant::now();
+        let mut stage = |name: &'static str| {
+            timings.push((name, lap.elapsed()));
+            lap = Instant::now();
+        };
         let fail = |code: &'static str, message: String| BuildFailure {
             diagnostics: vec![Diagnostic::error("", Loc::new(0, 0), code, message)],
         };
@@ -103,6 +109,7 @@ impl Builder {
                 Err(d) => diags.extend(d),
             }
         }
+        stage("read changed files");
         let parsed = parse::parse_registries(registries, drafts, &mut diags);
         let graph = validate::validate(parsed, &mut diags)
             .filter(|_| !diags.has_errors())
@@ -116,6 +123,7 @@ impl Builder {
             return Err(BuildFailure { diagnostics });
         };
 
+        stage("validate, resolve");
         let theme = load::load_theme(&opts.root, graph.validated.config.theme.as_deref())
             .map_err(|e| fail("theme", e))?;
         let tera = render::compile_templates(&theme).map_err(|e| fail("template", e.0))?;
@@ -160,6 +168,7 @@ impl Builder {
                 let present: HashSet<&str> = all_paths.iter().map(String::as_str).collect();
                 only.retain(|p| present.contains(p.as_str()));
                 self.plan.only = Some(only);
+                stage("find touched pages");
                 let gone: Vec<String> = previous
                     .all_paths
                     .iter()
@@ -186,6 +195,7 @@ impl Builder {
                     },
                 )
                 .map_err(|e| fail("template", e.0))?;
+                stage("render and write");
                 let (stats, hashes) = writer
                     .finish(&gone)
                     .map_err(|e| fail("write", e.to_string()))?;
@@ -248,7 +258,7 @@ impl Builder {
             written: stats.written,
             unchanged: stats.unchanged,
             elapsed: started.elapsed(),
-            timings: Vec::new(),
+            timings,
         };
         self.files = files;
         self.previous = Some(Previous {

@@ -221,15 +221,24 @@ pub fn resolve(validated: Validated, include_drafts: bool, diags: &mut Diagnosti
     let mut by_topic: BTreeMap<String, Vec<Id>> = BTreeMap::new();
     let mut by_issuer: BTreeMap<String, Vec<Id>> = BTreeMap::new();
     let mut by_year: BTreeMap<i32, Vec<Id>> = BTreeMap::new();
+    // Keys are allocated once per organization or topic, not per entry.
+    fn push<T>(map: &mut BTreeMap<String, Vec<T>>, key: &str, value: T) {
+        match map.get_mut(key) {
+            Some(v) => v.push(value),
+            None => {
+                map.insert(key.to_string(), vec![value]);
+            }
+        }
+    }
     for &id in &order {
         let d = &all[id];
-        by_issuer.entry(d.issuer.clone()).or_default().push(id);
+        push(&mut by_issuer, &d.issuer, id);
         by_year.entry(d.year()).or_default().push(id);
         for t in &d.topics {
-            by_topic.entry(t.clone()).or_default().push(id);
+            push(&mut by_topic, t, id);
         }
         for (org, entry) in addressed_in(d, id, &validated.organizations) {
-            by_recipient.entry(org).or_default().push(entry);
+            push(&mut by_recipient, org, entry);
         }
     }
     SiteGraph {
@@ -268,14 +277,14 @@ fn dates_of(all: &[Directive], ids: &[Id]) -> String {
 
 /// Every organization a directive is addressed to, with how: by name in the
 /// header, through a group named there, or only in some sections.
-fn addressed_in(
-    d: &Directive,
+fn addressed_in<'a>(
+    d: &'a Directive,
     id: Id,
-    orgs: &BTreeMap<String, crate::model::Organization>,
-) -> Vec<(String, Addressed)> {
-    let mut out: BTreeMap<String, Addressed> = BTreeMap::new();
-    let mut add = |org: &str, via: Option<&str>, in_header: bool, section: Option<usize>| {
-        let e = out.entry(org.to_string()).or_insert(Addressed {
+    orgs: &'a BTreeMap<String, crate::model::Organization>,
+) -> BTreeMap<&'a str, Addressed> {
+    let mut out: BTreeMap<&str, Addressed> = BTreeMap::new();
+    let mut add = |org: &'a str, via: Option<&str>, in_header: bool, section: Option<usize>| {
+        let e = out.entry(org).or_insert(Addressed {
             id,
             in_header: false,
             via: via.map(str::to_string),
@@ -291,7 +300,7 @@ fn addressed_in(
             }
         }
     };
-    let mut named = |slug: &str, in_header: bool, section: Option<usize>| {
+    let mut named = |slug: &'a str, in_header: bool, section: Option<usize>| {
         add(slug, None, in_header, section);
         if let Some(org) = orgs.get(slug) {
             for m in &org.members {
@@ -307,7 +316,7 @@ fn addressed_in(
             named(r, false, Some(i));
         }
     }
-    out.into_iter().collect()
+    out
 }
 
 /// A chain of `supersedes` that comes back to where it started.

@@ -128,9 +128,15 @@ pub fn page_paths(graph: &SiteGraph, theme: &Theme) -> Vec<String> {
 
 /// The pages of `graph` that show something of a changed directive.
 pub fn touched_paths(graph: &SiteGraph, changed: &Changed) -> HashSet<String> {
+    let hit: Vec<bool> = graph
+        .validated
+        .directives
+        .iter()
+        .map(|d| changed.files.contains(&d.file))
+        .collect();
     views::page_kinds(graph)
         .into_par_iter()
-        .filter(|kind| views::touches(graph, kind, changed))
+        .filter(|kind| views::touches(graph, kind, &hit, &changed.numbers))
         .map(|kind| output_path(&views::job(graph, kind).url))
         .collect()
 }

@@ -94,8 +94,15 @@ pub fn year_url(year: i32) -> String {
 /// Whether the page shows something of a changed directive: the directive
 /// itself, a list it is on, or a relation or citation that involves it.
 /// Small site-wide pages (home, indexes, feed, sitemap) always count.
-pub(crate) fn touches(graph: &SiteGraph, kind: &PageKind, changed: &super::Changed) -> bool {
-    let file = |id: &Id| changed.files.contains(&graph.directive(*id).file);
+/// `hit` says, by directive, whether its file changed; `numbers` are the
+/// changed directives' number keys.
+pub(crate) fn touches(
+    graph: &SiteGraph,
+    kind: &PageKind,
+    hit: &[bool],
+    numbers: &std::collections::HashSet<String>,
+) -> bool {
+    let file = |id: &Id| hit.get(*id).copied().unwrap_or(false);
     let any = |ids: Option<&Vec<Id>>| ids.is_some_and(|ids| ids.iter().any(file));
     match kind {
         PageKind::Directive(id) => {
@@ -103,7 +110,7 @@ pub(crate) fn touches(graph: &SiteGraph, kind: &PageKind, changed: &super::Chang
             let d = graph.directive(id);
             let found = |refs: &[(crate::model::Reference, Target)]| {
                 refs.iter().any(|(r, t)| {
-                    changed.numbers.contains(&r.key) || matches!(t, Target::Found(t) if file(t))
+                    numbers.contains(&r.key) || matches!(t, Target::Found(t) if file(t))
                 })
             };
             file(&id)
@@ -113,7 +120,7 @@ pub(crate) fn touches(graph: &SiteGraph, kind: &PageKind, changed: &super::Chang
                 || graph.superseded_by[id].iter().any(file)
                 || graph.cited_by[id].iter().any(file)
                 || graph.mention_links[id].values().any(file)
-                || d.mentions.iter().any(|m| changed.numbers.contains(&m.key))
+                || d.mentions.iter().any(|m| numbers.contains(&m.key))
         }
         PageKind::Recipient(slug) => graph
             .by_recipient
