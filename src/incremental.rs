@@ -45,6 +45,8 @@ pub struct Builder {
     plan: Plan,
     /// The pages are newer than the search index.
     search_stale: bool,
+    /// The theme and its compiled templates, with the `setting` they are for.
+    theme: Option<(u64, load::Theme, tera::Tera)>,
 }
 
 impl Builder {
@@ -124,9 +126,17 @@ impl Builder {
         };
 
         stage("validate, resolve");
-        let theme = load::load_theme(&opts.root, graph.validated.config.theme.as_deref())
-            .map_err(|e| fail("theme", e))?;
-        let tera = render::compile_templates(&theme).map_err(|e| fail("template", e.0))?;
+        // The theme is part of `setting`: while that holds, so do the
+        // compiled templates.
+        let (theme, tera) = match self.theme.take().filter(|(s, _, _)| *s == setting) {
+            Some((_, theme, tera)) => (theme, tera),
+            None => {
+                let theme = load::load_theme(&opts.root, graph.validated.config.theme.as_deref())
+                    .map_err(|e| fail("theme", e))?;
+                let tera = render::compile_templates(&theme).map_err(|e| fail("template", e.0))?;
+                (theme, tera)
+            }
+        };
         let render_opts = render::RenderOptions {
             base_url: opts.base_url.clone().unwrap_or_default(),
             inject: opts.inject.clone(),
@@ -261,6 +271,7 @@ impl Builder {
             timings,
         };
         self.files = files;
+        self.theme = Some((setting, theme, tera));
         self.previous = Some(Previous {
             search_paths,
             setting,
