@@ -11,6 +11,10 @@ use banhanh::incremental::Builder;
 use std::path::PathBuf;
 use std::time::Instant;
 
+// The same allocator as the `banhanh` binary, so the figures are serve's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     let Some(root) = args.next().map(PathBuf::from) else {
