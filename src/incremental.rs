@@ -113,7 +113,29 @@ impl Builder {
         }
         stage("read changed files");
         let parsed = parse::parse_registries(registries, drafts, &mut diags);
-        let graph = validate::validate(parsed, &mut diags)
+        // A file unchanged under unchanged settings was checked already.
+        let checked: HashMap<&str, &Arc<crate::model::Directive>> = match &self.previous {
+            Some(p) if p.setting == setting => p
+                .graph
+                .validated
+                .directives
+                .iter()
+                .map(|d| (d.file.as_str(), d))
+                .collect(),
+            _ => HashMap::new(),
+        };
+        let reuse = |draft: &DirectiveDraft| {
+            let same = self
+                .files
+                .get(&draft.file)
+                .zip(files.get(&draft.file))
+                .is_some_and(|(a, b)| a.hash == b.hash);
+            same.then(|| checked.get(draft.file.as_str()).map(|d| Arc::clone(d)))
+                .flatten()
+        };
+        let validated = validate::validate_reusing(parsed, &mut diags, &reuse);
+        drop(checked);
+        let graph = validated
             .filter(|_| !diags.has_errors())
             .map(|v| resolve::resolve(v, opts.drafts, &mut diags))
             .filter(|_| !diags.has_errors());

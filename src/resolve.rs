@@ -10,6 +10,7 @@ use crate::validate::Validated;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Index of a directive in [`SiteGraph::directives`].
 pub type Id = usize;
@@ -231,7 +232,7 @@ pub fn resolve(validated: Validated, include_drafts: bool, diags: &mut Diagnosti
         }
     }
     for &id in &order {
-        let d = &all[id];
+        let d: &Directive = &all[id];
         push(&mut by_issuer, &d.issuer, id);
         by_year.entry(d.year()).or_default().push(id);
         for t in &d.topics {
@@ -259,7 +260,7 @@ pub fn resolve(validated: Validated, include_drafts: bool, diags: &mut Diagnosti
     }
 }
 
-fn newest_first(all: &[Directive], a: Id, b: Id) -> std::cmp::Ordering {
+fn newest_first(all: &[Arc<Directive>], a: Id, b: Id) -> std::cmp::Ordering {
     let (x, y) = (&all[a], &all[b]);
     y.date
         .cmp(&x.date)
@@ -268,7 +269,7 @@ fn newest_first(all: &[Directive], a: Id, b: Id) -> std::cmp::Ordering {
         .then_with(|| x.file.cmp(&y.file))
 }
 
-fn dates_of(all: &[Directive], ids: &[Id]) -> String {
+fn dates_of(all: &[Arc<Directive>], ids: &[Id]) -> String {
     ids.iter()
         .map(|&i| format!("{} of {}", all[i].date.format("%Y-%m-%d"), all[i].issuer))
         .collect::<Vec<_>>()
@@ -321,7 +322,7 @@ fn addressed_in<'a>(
 
 /// A chain of `supersedes` that comes back to where it started.
 fn report_supersede_cycles(
-    all: &[Directive],
+    all: &[Arc<Directive>],
     supersedes: &[Vec<(Reference, Target)>],
     diags: &mut Diagnostics,
 ) {

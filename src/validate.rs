@@ -19,11 +19,22 @@ pub struct Validated {
     pub organizations: BTreeMap<String, Organization>,
     pub topics: BTreeMap<String, Topic>,
     pub glossary: Vec<GlossaryEntry>,
-    /// Sorted by file path; includes drafts.
-    pub directives: Vec<Directive>,
+    /// Sorted by file path; includes drafts. Shared, so that serve mode
+    /// can keep the directives of unchanged files.
+    pub directives: Vec<Arc<Directive>>,
 }
 
 pub fn validate(parsed: Parsed, diags: &mut Diagnostics) -> Option<Validated> {
+    validate_reusing(parsed, diags, &|_| None)
+}
+
+/// [`validate`], taking the directive `reuse` gives for a draft as checked
+/// already (serve mode: a file unchanged under unchanged registries).
+pub fn validate_reusing(
+    parsed: Parsed,
+    diags: &mut Diagnostics,
+    reuse: &(dyn Fn(&DirectiveDraft) -> Option<Arc<Directive>> + Sync),
+) -> Option<Validated> {
     let config = parsed.config?;
     check_kinds(
         &config,
@@ -41,12 +52,15 @@ pub fn validate(parsed: Parsed, diags: &mut Diagnostics) -> Option<Validated> {
         topics: &topics,
     };
 
-    let checked: Vec<(Option<Directive>, Diagnostics)> = parsed
+    let checked: Vec<(Option<Arc<Directive>>, Diagnostics)> = parsed
         .drafts
         .into_par_iter()
         .map(|draft| {
             let mut d = Diagnostics::default();
-            (ctx.directive(draft, &mut d), d)
+            if let Some(done) = reuse(&draft) {
+                return (Some(done), d);
+            }
+            (ctx.directive(draft, &mut d).map(Arc::new), d)
         })
         .collect();
     let mut directives = Vec::with_capacity(checked.len());
@@ -401,7 +415,7 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 }
 
 /// (number, issuer, year) names one directive; (year, slug) one address.
-fn check_identity(directives: &[Directive], diags: &mut Diagnostics) {
+fn check_identity(directives: &[Arc<Directive>], diags: &mut Diagnostics) {
     let mut identities: HashMap<(&str, &str, i32), &str> = HashMap::new();
     let mut addresses: HashMap<(i32, &str), &str> = HashMap::new();
     for d in directives {
