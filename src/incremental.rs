@@ -208,25 +208,9 @@ impl Builder {
                     .cloned()
                     .collect();
                 let writer = output::InPlace::new(&opts.out, previous.hashes.clone());
-                let prepare = |paths: &[String]| {
-                    writer
-                        .create_dirs(paths.iter().map(String::as_str))
-                        .map_err(|e| e.to_string())
-                };
-                let pages = render::render(
-                    &graph,
-                    &theme,
-                    &tera,
-                    &render_opts,
-                    &self.plan,
-                    &prepare,
-                    &|page| {
-                        writer
-                            .write(&page)
-                            .map_err(|e| format!("cannot write {}: {e}", page.path))
-                    },
-                )
-                .map_err(|e| fail("template", e.0))?;
+                let pages =
+                    crate::render_into(&graph, &theme, &tera, &render_opts, &self.plan, &writer)
+                        .map_err(|e| fail("template", e.0))?;
                 stage("render and write");
                 let (stats, hashes) = writer
                     .finish(&gone)
@@ -241,36 +225,16 @@ impl Builder {
                 };
                 let staging =
                     output::Staging::begin(&opts.out).map_err(|e| fail("write", e.to_string()))?;
-                let prepare = |paths: &[String]| {
-                    staging
-                        .create_dirs(paths.iter().map(String::as_str))
-                        .map_err(|e| e.to_string())
-                };
-                let pages = render::render(
-                    &graph,
-                    &theme,
-                    &tera,
-                    &render_opts,
-                    &self.plan,
-                    &prepare,
-                    &|page| {
-                        staging
-                            .write(&page)
-                            .map_err(|e| format!("cannot write {}: {e}", page.path))
-                    },
-                )
-                .map_err(|e| fail("template", e.0))?;
+                let pages =
+                    crate::render_into(&graph, &theme, &tera, &render_opts, &self.plan, &staging)
+                        .map_err(|e| fail("template", e.0))?;
                 let search_pages = crate::search::index::build(&graph);
                 let search_paths: Vec<String> =
                     search_pages.iter().map(|p| p.path.clone()).collect();
                 all_paths.extend(search_paths.iter().cloned());
                 let pages = pages
-                    + crate::write_search_index(search_pages, &prepare, &|page| {
-                        staging
-                            .write(&page)
-                            .map_err(|e| format!("cannot write {}: {e}", page.path))
-                    })
-                    .map_err(|e| fail("write", e))?;
+                    + crate::write_search_index(search_pages, &staging)
+                        .map_err(|e| fail("write", e))?;
                 let stats = staging
                     .commit(None)
                     .map_err(|e| fail("write", e.to_string()))?;
@@ -323,16 +287,7 @@ impl Builder {
             .cloned()
             .collect();
         let writer = output::InPlace::new(&opts.out, std::mem::take(&mut previous.hashes));
-        let prepare = |paths: &[String]| {
-            writer
-                .create_dirs(paths.iter().map(String::as_str))
-                .map_err(|e| e.to_string())
-        };
-        let written = crate::write_search_index(pages, &prepare, &|page| {
-            writer
-                .write(&page)
-                .map_err(|e| format!("cannot write {}: {e}", page.path))
-        });
+        let written = crate::write_search_index(pages, &writer);
         let (stats, hashes) = writer.finish(&gone).map_err(|e| e.to_string())?;
         previous.hashes = hashes;
         written?;

@@ -165,21 +165,11 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     };
     let staging = output::Staging::begin(&opts.out).map_err(write_error)?;
     stage("theme");
-    let prepare = |paths: &[String]| {
-        staging
-            .create_dirs(paths.iter().map(String::as_str))
-            .map_err(|e| format!("cannot create folders: {e}"))
-    };
     let plan = render::Plan::default();
-    let sink = |page: render::Page| {
-        staging
-            .write(&page)
-            .map_err(|e| format!("cannot write {}: {e}", page.path))
-    };
     // The search index is built alongside rendering: both are rayon work
     // on the same pool, so neither waits for the other's sequential parts.
     let (rendered, (search_pages, search_time)) = rayon::join(
-        || render::render(&graph, &theme, &tera, &render_opts, &plan, &prepare, &sink),
+        || render_into(&graph, &theme, &tera, &render_opts, &plan, &staging),
         || {
             let t = Instant::now();
             let pages = search::index::build(&graph);
@@ -188,7 +178,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     );
     let pages = rendered.map_err(|e| fail("themes", "template", e.0))?;
     let pages = pages
-        + write_search_index(search_pages, &prepare, &sink)
+        + write_search_index(search_pages, &staging)
             .map_err(|e| fail(&opts.out.display().to_string(), "write", e))?;
     stage("render, search index and write");
     // A build with warnings is never skipped, so its warnings show again.
@@ -208,16 +198,44 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     })
 }
 
+/// Renders the planned pages into `writer`: their folders first, then each
+/// page as soon as it is ready. Returns how many.
+pub(crate) fn render_into(
+    graph: &resolve::SiteGraph,
+    theme: &load::Theme,
+    tera: &tera::Tera,
+    opts: &render::RenderOptions,
+    plan: &render::Plan,
+    writer: &dyn output::Writer,
+) -> Result<usize, render::RenderError> {
+    let prepare = |paths: &[String]| {
+        writer
+            .create_dirs(paths)
+            .map_err(|e| format!("cannot create folders: {e}"))
+    };
+    let sink = |page: render::Page| {
+        writer
+            .write(&page)
+            .map_err(|e| format!("cannot write {}: {e}", page.path))
+    };
+    render::render(graph, theme, tera, opts, plan, &prepare, &sink)
+}
+
 /// Writes the search index's files (see [`search::index`]); returns how many.
 pub(crate) fn write_search_index(
     pages: Vec<render::Page>,
-    prepare: &dyn Fn(&[String]) -> Result<(), String>,
-    sink: &(dyn Fn(render::Page) -> Result<(), String> + Sync),
+    writer: &dyn output::Writer,
 ) -> Result<usize, String> {
     use rayon::prelude::*;
     let paths: Vec<String> = pages.iter().map(|p| p.path.clone()).collect();
-    prepare(&paths)?;
+    writer
+        .create_dirs(&paths)
+        .map_err(|e| format!("cannot create folders: {e}"))?;
     let n = pages.len();
-    pages.into_par_iter().try_for_each(sink)?;
+    pages.into_par_iter().try_for_each(|page| {
+        writer
+            .write(&page)
+            .map_err(|e| format!("cannot write {}: {e}", page.path))
+    })?;
     Ok(n)
 }

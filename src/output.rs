@@ -73,6 +73,32 @@ pub fn current_files(out: &Path, fingerprint: u64) -> Option<usize> {
     current.then_some(cache.files.len())
 }
 
+/// Where rendered pages go: [`Staging`] for `build`, [`InPlace`] for serve.
+pub trait Writer: Sync {
+    /// Creates the folders of these page paths, before any page is written.
+    fn create_dirs(&self, paths: &[String]) -> io::Result<()>;
+    /// Writes one page; called from several threads at once.
+    fn write(&self, page: &Page) -> io::Result<()>;
+}
+
+impl Writer for Staging {
+    fn create_dirs(&self, paths: &[String]) -> io::Result<()> {
+        Staging::create_dirs(self, paths.iter().map(String::as_str))
+    }
+    fn write(&self, page: &Page) -> io::Result<()> {
+        Staging::write(self, page)
+    }
+}
+
+impl Writer for InPlace {
+    fn create_dirs(&self, paths: &[String]) -> io::Result<()> {
+        InPlace::create_dirs(self, paths.iter().map(String::as_str))
+    }
+    fn write(&self, page: &Page) -> io::Result<()> {
+        InPlace::write(self, page)
+    }
+}
+
 /// The hash of every file the previous build wrote, by path.
 pub fn previous_hashes(out: &Path) -> HashMap<String, u64> {
     Cache::read(out).files
