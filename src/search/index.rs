@@ -574,8 +574,106 @@ fn lead(text: &str) -> &str {
     }
 }
 
-/// Postings of one key: variant → (document, score), documents ascending.
-type Postings = BTreeMap<String, Vec<(u32, u8)>>;
+/// Postings of one key: (variant, [(document, score)]), variants sorted,
+/// documents ascending.
+type Postings<'a> = [(&'a str, Vec<(u32, u8)>)];
+
+/// A posting packed in four bytes: document `<< 8 | score`.
+fn pack(doc: u32, score: u8) -> u32 {
+    doc << 8 | u32::from(score)
+}
+
+fn unpack(p: u32) -> (u32, u8) {
+    (p >> 8, (p & 0xff) as u8)
+}
+
+/// One chunk's postings for one key partition, compact: key and variant
+/// strings in one buffer, postings packed ([`pack`]) in one array, items
+/// sorted by (key, variant). Many small maps per key held the whole
+/// corpus's postings several times over.
+#[derive(Default)]
+struct ChunkPart {
+    text: String,
+    /// Key start, key end (= variant start), variant end, postings start
+    /// and end.
+    items: Vec<[u32; 5]>,
+    posts: Vec<u32>,
+}
+
+impl ChunkPart {
+    fn push(&mut self, key: &str, variant: &str, list: &[u32]) {
+        let ks = self.text.len() as u32;
+        self.text.push_str(key);
+        let ke = self.text.len() as u32;
+        self.text.push_str(variant);
+        let ve = self.text.len() as u32;
+        let ps = self.posts.len() as u32;
+        self.posts.extend_from_slice(list);
+        self.items.push([ks, ke, ve, ps, self.posts.len() as u32]);
+    }
+
+    fn key(&self, it: &[u32; 5]) -> &str {
+        &self.text[it[0] as usize..it[1] as usize]
+    }
+
+    fn variant(&self, it: &[u32; 5]) -> &str {
+        &self.text[it[1] as usize..it[2] as usize]
+    }
+
+    fn list(&self, it: &[u32; 5]) -> &[u32] {
+        &self.posts[it[3] as usize..it[4] as usize]
+    }
+
+    fn sort(&mut self) {
+        let mut items = std::mem::take(&mut self.items);
+        items.sort_unstable_by(|a, b| {
+            self.key(a)
+                .cmp(self.key(b))
+                .then_with(|| self.variant(a).cmp(self.variant(b)))
+        });
+        items.shrink_to_fit();
+        self.items = items;
+        self.text.shrink_to_fit();
+        self.posts.shrink_to_fit();
+    }
+}
+
+/// Merges one partition's chunks (in document order) and encodes its keys:
+/// (key, [(variant, list)]) in key order.
+fn merge_part(parts: &[ChunkPart], docs: usize) -> Vec<(String, Vec<(String, String)>)> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let head = |c: usize, i: usize| {
+        parts[c]
+            .items
+            .get(i)
+            .map(|it| Reverse((parts[c].key(it), parts[c].variant(it), c, i)))
+    };
+    // Equal (key, variant) pop in chunk order: lists stay sorted.
+    let mut heap: BinaryHeap<_> = (0..parts.len()).filter_map(|c| head(c, 0)).collect();
+    let mut out = Vec::new();
+    let mut key: Option<&str> = None;
+    let mut variants: Vec<(&str, Vec<(u32, u8)>)> = Vec::new();
+    while let Some(Reverse((k, v, c, i))) = heap.pop() {
+        if key != Some(k) {
+            if let Some(prev) = key {
+                out.push((prev.to_string(), encode_postings(&variants, docs)));
+                variants.clear();
+            }
+            key = Some(k);
+        }
+        let list = parts[c].list(&parts[c].items[i]).iter().map(|&p| unpack(p));
+        match variants.last_mut() {
+            Some((lv, l)) if *lv == v => l.extend(list),
+            _ => variants.push((v, list.collect())),
+        }
+        heap.extend(head(c, i + 1));
+    }
+    if let Some(prev) = key {
+        out.push((prev.to_string(), encode_postings(&variants, docs)));
+    }
+    out
+}
 
 /// The quantized BM25F score of a weighted term frequency.
 pub fn score(wtf: f32, len: usize, avg_len: f32) -> u8 {
@@ -657,7 +755,7 @@ fn encode_list(list: &[(u32, u8)], out: &mut String) {
 /// a third of the bytes.
 fn encode_postings(p: &Postings, docs: usize) -> Vec<(String, String)> {
     let union: Option<Vec<(u32, u8)>> = (p.len() > 1).then(|| {
-        let mut all: Vec<(u32, u8)> = p.values().flatten().copied().collect();
+        let mut all: Vec<(u32, u8)> = p.iter().flat_map(|(_, l)| l).copied().collect();
         // Highest score first within a document, then keep the first.
         all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         all.dedup_by_key(|e| e.0);
@@ -665,7 +763,7 @@ fn encode_postings(p: &Postings, docs: usize) -> Vec<(String, String)> {
     });
     let df = union
         .as_ref()
-        .map_or_else(|| p.values().map(Vec::len).sum(), Vec::len);
+        .map_or_else(|| p.iter().map(|(_, l)| l.len()).sum(), Vec::len);
     let coarse = df >= COARSE_MIN && df * COMMON > docs;
     let encode = |list: &[(u32, u8)]| {
         let mut out = String::new();
@@ -681,7 +779,7 @@ fn encode_postings(p: &Postings, docs: usize) -> Vec<(String, String)> {
     if let Some(u) = &union {
         out.push(("*".to_string(), encode(u)));
     }
-    out.extend(p.iter().map(|(v, list)| (v.clone(), encode(list))));
+    out.extend(p.iter().map(|(v, list)| (v.to_string(), encode(list))));
     out
 }
 
@@ -737,10 +835,7 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
 
     // Per chunk of documents: its postings, split in PARTS by key hash so
     // that chunks merge in parallel, and its gzipped doc-store files.
-    type Chunk = (
-        Vec<Vec<(String, Postings)>>,
-        Vec<(Vec<u8>, Option<Vec<u8>>)>,
-    );
+    type Chunk = (Vec<ChunkPart>, Vec<(Vec<u8>, Option<Vec<u8>>)>);
     let chunks: Vec<Chunk> = graph
         .order
         .par_chunks(CHUNK)
@@ -748,7 +843,7 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
         .map(|(c, ids)| {
             let mut vocab = Vocab::default();
             let mut acc = Acc::default();
-            let mut by_key: IntMap<Vec<(u32, u8)>> = IntMap::default();
+            let mut by_key: IntMap<Vec<u32>> = IntMap::default();
             let mut stores = Vec::with_capacity(ids.len());
             for (j, &id) in ids.iter().enumerate() {
                 let doc = c * CHUNK + j;
@@ -757,25 +852,24 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
                     by_key
                         .entry(key)
                         .or_default()
-                        .push((doc as u32, score(wtf, lens[doc], avg_len)));
+                        .push(pack(doc as u32, score(wtf, lens[doc], avg_len)));
                 }
                 stores.push((gzip(&store.lead), store.full.as_deref().map(gzip)));
             }
-            let mut local: FastMap<String, Postings> = FastMap::default();
+            let mut parts: Vec<ChunkPart> = (0..PARTS).map(|_| ChunkPart::default()).collect();
             for (key, mut list) in by_key {
                 list.sort_unstable();
                 let (k, variant) = vocab.key_strings(key);
-                local.entry(k).or_default().insert(variant, list);
+                parts[fnv1a(&k) as usize % PARTS].push(&k, &variant, &list);
             }
-            let mut parts: Vec<Vec<(String, Postings)>> = vec![Vec::new(); PARTS];
-            for (k, p) in local {
-                parts[fnv1a(&k) as usize % PARTS].push((k, p));
+            for p in &mut parts {
+                p.sort();
             }
             (parts, stores)
         })
         .collect();
     lap("terms");
-    let mut by_part: Vec<Vec<Vec<(String, Postings)>>> = vec![Vec::new(); PARTS];
+    let mut by_part: Vec<Vec<ChunkPart>> = (0..PARTS).map(|_| Vec::new()).collect();
     let mut doc_files: Vec<Page> = Vec::with_capacity(n);
     let mut text_files: Vec<Page> = Vec::new();
     let mut doc = 0usize;
@@ -797,34 +891,19 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
             doc += 1;
         }
     }
-    // Chunks are in document order, so appending keeps every list sorted.
-    let mut keys: Vec<(String, Postings)> = by_part
+    // Each part merged and encoded at once, its chunks' postings dropped as
+    // soon as its lines are written. Chunks are in document order, so
+    // appending keeps every list sorted.
+    let mut encoded: Vec<(String, Vec<(String, String)>)> = by_part
         .into_par_iter()
-        .flat_map_iter(|chunk_parts| {
-            let mut all: FastMap<String, Postings> = FastMap::default();
-            for part in chunk_parts {
-                for (key, p) in part {
-                    let e = all.entry(key).or_default();
-                    for (variant, list) in p {
-                        e.entry(variant).or_default().extend(list);
-                    }
-                }
-            }
-            all.into_iter()
-        })
+        .flat_map_iter(|chunk_parts| merge_part(&chunk_parts, n))
         .collect();
-    keys.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    lap("merged");
+    encoded.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    lap("merged and encoded");
 
-    let shards = (keys.len() / KEYS_PER_SHARD)
+    let shards = (encoded.len() / KEYS_PER_SHARD)
         .clamp(1, 4096)
         .next_power_of_two() as u32;
-    let encoded: Vec<(String, Vec<(String, String)>)> = keys
-        .par_iter()
-        .map(|(k, p)| (k.clone(), encode_postings(p, n)))
-        .collect();
-    drop(keys);
-    lap("encoded");
     let mut shard_text: Vec<String> = vec![String::new(); shards as usize];
     let mut own: Vec<(String, String)> = Vec::new();
     let mut names: HashMap<String, usize> = HashMap::new();
