@@ -9,8 +9,10 @@
 //!   shard: `key \t variant \t postings [\t variant \t postings ...]`,
 //!   where a long list is written `@name`, its file `search/k/<name>.gz`.
 //!   A word with several variants also has the variant `*`, their union.
-//! - `search/d/<doc>.gz`: one directive's address, number, date, subject and
-//!   plain text by section, for the result list and its snippets.
+//! - `search/b/<block>.bin`: the doc store, 32 documents per file: a header
+//!   of offsets, then per document a gzip member with its address, number,
+//!   date, subject and each section's lead, and one with the rest of its
+//!   text, for the result list and its snippets (read by range requests).
 //! - `search/facets.gz`: documents per kind, issuer, recipient and topic.
 //!
 //! Keys are folded tokens ("hoa") and folded adjacent pairs ("tham nhung");
@@ -557,6 +559,38 @@ struct Store {
     full: Option<Vec<u8>>,
 }
 
+/// Documents per doc-store block file (`b/`); divides [`CHUNK`], so a
+/// chunk writes whole blocks.
+const BLOCK: usize = 32;
+const _: () = assert!(CHUNK % BLOCK == 0);
+
+/// A doc-store block: a header of little-endian u32 offsets in the file,
+/// for each document the start of its summary and the start of its rest
+/// (equal to the next start when it has none), then the end; then the
+/// gzip members. The client reads the header, then one member, with HTTP
+/// range requests: one file per 32 documents instead of two per document.
+fn block_file(stores: &[(Vec<u8>, Option<Vec<u8>>)]) -> Vec<u8> {
+    let head = (2 * stores.len() + 1) * 4;
+    let body: usize = stores
+        .iter()
+        .map(|(d, t)| d.len() + t.as_ref().map_or(0, Vec::len))
+        .sum();
+    let mut out = Vec::with_capacity(head + body);
+    let mut at = head as u32;
+    for (d, t) in stores {
+        out.extend_from_slice(&at.to_le_bytes());
+        at += d.len() as u32;
+        out.extend_from_slice(&at.to_le_bytes());
+        at += t.as_ref().map_or(0, Vec::len) as u32;
+    }
+    out.extend_from_slice(&at.to_le_bytes());
+    for (d, t) in stores {
+        out.extend_from_slice(d);
+        out.extend_from_slice(t.as_deref().unwrap_or_default());
+    }
+    out
+}
+
 /// Characters of a section kept in its lead.
 const LEAD: usize = 200;
 
@@ -835,7 +869,7 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
 
     // Per chunk of documents: its postings, split in PARTS by key hash so
     // that chunks merge in parallel, and its gzipped doc-store files.
-    type Chunk = (Vec<ChunkPart>, Vec<(Vec<u8>, Option<Vec<u8>>)>);
+    type Chunk = (Vec<ChunkPart>, Vec<Vec<u8>>);
     let chunks: Vec<Chunk> = graph
         .order
         .par_chunks(CHUNK)
@@ -865,30 +899,22 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
             for p in &mut parts {
                 p.sort();
             }
-            (parts, stores)
+            let blocks = stores.chunks(BLOCK).map(block_file).collect();
+            (parts, blocks)
         })
         .collect();
     lap("terms");
     let mut by_part: Vec<Vec<ChunkPart>> = (0..PARTS).map(|_| Vec::new()).collect();
-    let mut doc_files: Vec<Page> = Vec::with_capacity(n);
-    let mut text_files: Vec<Page> = Vec::new();
-    let mut doc = 0usize;
-    for (parts, stores) in chunks {
+    let mut block_files: Vec<Page> = Vec::with_capacity(n.div_ceil(BLOCK));
+    for (parts, blocks) in chunks {
         for (i, part) in parts.into_iter().enumerate() {
             by_part[i].push(part);
         }
-        for (lead, full) in stores {
-            if let Some(bytes) = full {
-                text_files.push(Page {
-                    path: format!("search/t/{doc:x}.gz"),
-                    bytes,
-                });
-            }
-            doc_files.push(Page {
-                path: format!("search/d/{doc:x}.gz"),
-                bytes: lead,
+        for bytes in blocks {
+            block_files.push(Page {
+                path: format!("search/b/{:x}.bin", block_files.len()),
+                bytes,
             });
-            doc += 1;
         }
     }
     // Each part merged and encoded at once, its chunks' postings dropped as
@@ -954,8 +980,7 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
         })
         .collect();
     lap("compressed");
-    pages.extend(doc_files);
-    pages.extend(text_files);
+    pages.extend(block_files);
     pages.sort_by(|a, b| a.path.cmp(&b.path));
     pages
 }
@@ -1058,6 +1083,7 @@ fn meta(graph: &SiteGraph, shards: u32, abbr: &Abbreviations) -> Vec<u8> {
         "v": 1,
         "n": graph.order.len(),
         "shards": shards,
+        "block": BLOCK,
         "years": years.iter().map(|(y, s, e)| json!([y, s, e])).collect::<Vec<_>>(),
         "facets": facets,
         "groups": abbr.folded_groups(),
