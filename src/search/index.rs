@@ -612,14 +612,18 @@ fn lead(text: &str) -> &str {
 /// documents ascending.
 type Postings<'a> = [(&'a str, Vec<(u32, u8)>)];
 
-/// A posting packed in four bytes: document `<< 8 | score`.
-fn pack(doc: u32, score: u8) -> u32 {
-    doc << 8 | u32::from(score)
+/// A posting in two bytes: its document's place in its chunk `<< 8 |
+/// score` (a chunk has at most 256 documents). The whole corpus's postings
+/// are held until every chunk is done: at 100k directives, some 150
+/// million of them.
+fn pack(offset: usize, score: u8) -> u16 {
+    (offset as u16) << 8 | u16::from(score)
 }
 
-fn unpack(p: u32) -> (u32, u8) {
-    (p >> 8, (p & 0xff) as u8)
+fn unpack(base: u32, p: u16) -> (u32, u8) {
+    (base + u32::from(p >> 8), (p & 0xff) as u8)
 }
+const _: () = assert!(CHUNK <= 256);
 
 /// One chunk's postings for one key partition, compact: key and variant
 /// strings in one buffer, postings packed ([`pack`]) in one array, items
@@ -631,11 +635,13 @@ struct ChunkPart {
     /// Key start, key end (= variant start), variant end, postings start
     /// and end.
     items: Vec<[u32; 5]>,
-    posts: Vec<u32>,
+    posts: Vec<u16>,
+    /// The chunk's first document.
+    base: u32,
 }
 
 impl ChunkPart {
-    fn push(&mut self, key: &str, variant: &str, list: &[u32]) {
+    fn push(&mut self, key: &str, variant: &str, list: &[u16]) {
         let ks = self.text.len() as u32;
         self.text.push_str(key);
         let ke = self.text.len() as u32;
@@ -654,7 +660,7 @@ impl ChunkPart {
         &self.text[it[1] as usize..it[2] as usize]
     }
 
-    fn list(&self, it: &[u32; 5]) -> &[u32] {
+    fn list(&self, it: &[u32; 5]) -> &[u16] {
         &self.posts[it[3] as usize..it[4] as usize]
     }
 
@@ -696,7 +702,11 @@ fn merge_part(parts: &[ChunkPart], docs: usize) -> Vec<(String, Vec<(String, Str
             }
             key = Some(k);
         }
-        let list = parts[c].list(&parts[c].items[i]).iter().map(|&p| unpack(p));
+        let base = parts[c].base;
+        let list = parts[c]
+            .list(&parts[c].items[i])
+            .iter()
+            .map(|&p| unpack(base, p));
         match variants.last_mut() {
             Some((lv, l)) if *lv == v => l.extend(list),
             _ => variants.push((v, list.collect())),
@@ -848,6 +858,25 @@ fn doc_len(d: &Directive) -> usize {
 
 /// Every file of the search index, sorted by path.
 pub fn build(graph: &SiteGraph) -> Vec<Page> {
+    let blocks = std::sync::Mutex::new(Vec::new());
+    let (mut pages, _) = build_streaming(graph, &|page| {
+        blocks.lock().map_err(|e| e.to_string())?.push(page);
+        Ok(())
+    })
+    .unwrap_or_default();
+    pages.extend(blocks.into_inner().unwrap_or_default());
+    pages.sort_by(|a, b| a.path.cmp(&b.path));
+    pages
+}
+
+/// [`build`], handing each doc-store block (`search/b/`) to `emit` as soon
+/// as it is made, so that they are not all held at once (380 MB at 100k
+/// directives); returns the other files, sorted by path, and how many
+/// blocks it emitted. The `search/b` folder must exist for `emit`.
+pub fn build_streaming(
+    graph: &SiteGraph,
+    emit: &(dyn Fn(Page) -> Result<(), String> + Sync),
+) -> Result<(Vec<Page>, usize), String> {
     let t0 = std::time::Instant::now();
     let trace = std::env::var_os("BANHANH_TRACE_SEARCH").is_some();
     let lap = |what: &str| {
@@ -868,16 +897,16 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
     let avg_len = lens.iter().sum::<usize>() as f32 / n.max(1) as f32;
 
     // Per chunk of documents: its postings, split in PARTS by key hash so
-    // that chunks merge in parallel, and its gzipped doc-store files.
-    type Chunk = (Vec<ChunkPart>, Vec<Vec<u8>>);
-    let chunks: Vec<Chunk> = graph
+    // that chunks merge in parallel; its doc-store blocks go to `emit`.
+    let failed: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+    let chunks: Vec<Vec<ChunkPart>> = graph
         .order
         .par_chunks(CHUNK)
         .enumerate()
         .map(|(c, ids)| {
             let mut vocab = Vocab::default();
             let mut acc = Acc::default();
-            let mut by_key: IntMap<Vec<u32>> = IntMap::default();
+            let mut by_key: IntMap<Vec<u16>> = IntMap::default();
             let mut stores = Vec::with_capacity(ids.len());
             for (j, &id) in ids.iter().enumerate() {
                 let doc = c * CHUNK + j;
@@ -886,11 +915,16 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
                     by_key
                         .entry(key)
                         .or_default()
-                        .push(pack(doc as u32, score(wtf, lens[doc], avg_len)));
+                        .push(pack(j, score(wtf, lens[doc], avg_len)));
                 }
                 stores.push((gzip(&store.lead), store.full.as_deref().map(gzip)));
             }
-            let mut parts: Vec<ChunkPart> = (0..PARTS).map(|_| ChunkPart::default()).collect();
+            let mut parts: Vec<ChunkPart> = (0..PARTS)
+                .map(|_| ChunkPart {
+                    base: (c * CHUNK) as u32,
+                    ..ChunkPart::default()
+                })
+                .collect();
             for (key, mut list) in by_key {
                 list.sort_unstable();
                 let (k, variant) = vocab.key_strings(key);
@@ -899,22 +933,28 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
             for p in &mut parts {
                 p.sort();
             }
-            let blocks = stores.chunks(BLOCK).map(block_file).collect();
-            (parts, blocks)
+            for (i, block) in stores.chunks(BLOCK).enumerate() {
+                let page = Page {
+                    path: format!("search/b/{:x}.bin", c * CHUNK / BLOCK + i),
+                    bytes: block_file(block),
+                };
+                if let Err(e) = emit(page) {
+                    if let Ok(mut first) = failed.lock() {
+                        first.get_or_insert(e);
+                    }
+                }
+            }
+            parts
         })
         .collect();
+    if let Some(e) = failed.into_inner().ok().flatten() {
+        return Err(e);
+    }
     lap("terms");
     let mut by_part: Vec<Vec<ChunkPart>> = (0..PARTS).map(|_| Vec::new()).collect();
-    let mut block_files: Vec<Page> = Vec::with_capacity(n.div_ceil(BLOCK));
-    for (parts, blocks) in chunks {
+    for parts in chunks {
         for (i, part) in parts.into_iter().enumerate() {
             by_part[i].push(part);
-        }
-        for bytes in blocks {
-            block_files.push(Page {
-                path: format!("search/b/{:x}.bin", block_files.len()),
-                bytes,
-            });
         }
     }
     // Each part merged and encoded at once, its chunks' postings dropped as
@@ -980,9 +1020,8 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
         })
         .collect();
     lap("compressed");
-    pages.extend(block_files);
     pages.sort_by(|a, b| a.path.cmp(&b.path));
-    pages
+    Ok((pages, n.div_ceil(BLOCK)))
 }
 
 /// A facet value: (display name, slug, documents).
