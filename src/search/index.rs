@@ -52,7 +52,7 @@ const B: f32 = 0.3;
 /// Scores are quantized to 1..=35, one base-36 digit.
 const MAX_SCORE: f32 = 35.0;
 /// Documents per parallel work item.
-const CHUNK: usize = 128;
+const CHUNK: usize = 256;
 /// Key partitions merged in parallel.
 const PARTS: usize = 64;
 /// Postings longer than this (bytes of text) get a file of their own.
