@@ -678,9 +678,31 @@ impl ChunkPart {
     }
 }
 
+/// An encoded postings list: in its shard's line, or, over [`OWN_FILE`]
+/// bytes, a file of its own, gzipped at once (the text is most of the
+/// index's bytes; held raw until every key is encoded, it was the build's
+/// peak of memory).
+enum List {
+    Inline(String),
+    Own(Vec<u8>),
+}
+
 /// Merges one partition's chunks (in document order) and encodes its keys:
 /// (key, [(variant, list)]) in key order.
-fn merge_part(parts: &[ChunkPart], docs: usize) -> Vec<(String, Vec<(String, String)>)> {
+fn merge_part(parts: &[ChunkPart], docs: usize) -> Vec<(String, Vec<(String, List)>)> {
+    let encode = |variants: &Postings| -> Vec<(String, List)> {
+        encode_postings(variants, docs)
+            .into_iter()
+            .map(|(v, list)| {
+                let list = if list.len() > OWN_FILE {
+                    List::Own(gzip(list.as_bytes()))
+                } else {
+                    List::Inline(list)
+                };
+                (v, list)
+            })
+            .collect()
+    };
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
     let head = |c: usize, i: usize| {
@@ -697,7 +719,7 @@ fn merge_part(parts: &[ChunkPart], docs: usize) -> Vec<(String, Vec<(String, Str
     while let Some(Reverse((k, v, c, i))) = heap.pop() {
         if key != Some(k) {
             if let Some(prev) = key {
-                out.push((prev.to_string(), encode_postings(&variants, docs)));
+                out.push((prev.to_string(), encode(&variants)));
                 variants.clear();
             }
             key = Some(k);
@@ -714,7 +736,7 @@ fn merge_part(parts: &[ChunkPart], docs: usize) -> Vec<(String, Vec<(String, Str
         heap.extend(head(c, i + 1));
     }
     if let Some(prev) = key {
-        out.push((prev.to_string(), encode_postings(&variants, docs)));
+        out.push((prev.to_string(), encode(&variants)));
     }
     out
 }
@@ -960,7 +982,7 @@ pub fn build_streaming(
     // Each part merged and encoded at once, its chunks' postings dropped as
     // soon as its lines are written. Chunks are in document order, so
     // appending keeps every list sorted.
-    let mut encoded: Vec<(String, Vec<(String, String)>)> = by_part
+    let mut encoded: Vec<(String, Vec<(String, List)>)> = by_part
         .into_par_iter()
         .flat_map_iter(|chunk_parts| merge_part(&chunk_parts, n))
         .collect();
@@ -971,7 +993,7 @@ pub fn build_streaming(
         .clamp(1, 4096)
         .next_power_of_two() as u32;
     let mut shard_text: Vec<String> = vec![String::new(); shards as usize];
-    let mut own: Vec<(String, String)> = Vec::new();
+    let mut own: Vec<Page> = Vec::new();
     let mut names: HashMap<String, usize> = HashMap::new();
     for (key, lists) in encoded {
         let line = &mut shard_text[(fnv1a(&key) % shards) as usize];
@@ -980,20 +1002,24 @@ pub fn build_streaming(
             line.push('\t');
             line.push_str(&variant);
             line.push('\t');
-            if list.len() > OWN_FILE {
-                let base = format!("{:08x}", fnv1a(&format!("{key}\t{variant}")));
-                let count = names.entry(base.clone()).or_default();
-                *count += 1;
-                let name = if *count == 1 {
-                    base
-                } else {
-                    format!("{base}-{count}")
-                };
-                line.push('@');
-                line.push_str(&name);
-                own.push((name, list));
-            } else {
-                line.push_str(&list);
+            match list {
+                List::Own(bytes) => {
+                    let base = format!("{:08x}", fnv1a(&format!("{key}\t{variant}")));
+                    let count = names.entry(base.clone()).or_default();
+                    *count += 1;
+                    let name = if *count == 1 {
+                        base
+                    } else {
+                        format!("{base}-{count}")
+                    };
+                    line.push('@');
+                    line.push_str(&name);
+                    own.push(Page {
+                        path: format!("search/k/{name}.gz"),
+                        bytes,
+                    });
+                }
+                List::Inline(list) => line.push_str(&list),
             }
         }
         line.push('\n');
@@ -1006,10 +1032,6 @@ pub fn build_streaming(
             .enumerate()
             .map(|(i, t)| (format!("search/s/{i:x}.gz"), t.into_bytes())),
     );
-    files.extend(
-        own.into_iter()
-            .map(|(name, t)| (format!("search/k/{name}.gz"), t.into_bytes())),
-    );
     files.push(("search/meta.gz".into(), meta(graph, shards, &abbr)));
     files.push(("search/facets.gz".into(), facets(graph)));
     let mut pages: Vec<Page> = files
@@ -1020,6 +1042,7 @@ pub fn build_streaming(
         })
         .collect();
     lap("compressed");
+    pages.extend(own);
     pages.sort_by(|a, b| a.path.cmp(&b.path));
     Ok((pages, n.div_ceil(BLOCK)))
 }
