@@ -52,7 +52,7 @@ const B: f32 = 0.3;
 /// Scores are quantized to 1..=35, one base-36 digit.
 const MAX_SCORE: f32 = 35.0;
 /// Documents per parallel work item.
-const CHUNK: usize = 256;
+const CHUNK: usize = 1024;
 /// Key partitions merged in parallel.
 const PARTS: usize = 64;
 /// Postings longer than this (bytes of text) get a file of their own.
@@ -612,18 +612,18 @@ fn lead(text: &str) -> &str {
 /// documents ascending.
 type Postings<'a> = [(&'a str, Vec<(u32, u8)>)];
 
-/// A posting in two bytes: its document's place in its chunk `<< 8 |
-/// score` (a chunk has at most 256 documents). The whole corpus's postings
+/// A posting in two bytes: its document's place in its chunk `<< 6 |
+/// score` (a chunk has at most 1,024 documents, a score is at most 35). The whole corpus's postings
 /// are held until every chunk is done: at 100k directives, some 150
 /// million of them.
 fn pack(offset: usize, score: u8) -> u16 {
-    (offset as u16) << 8 | u16::from(score)
+    (offset as u16) << 6 | u16::from(score)
 }
 
 fn unpack(base: u32, p: u16) -> (u32, u8) {
-    (base + u32::from(p >> 8), (p & 0xff) as u8)
+    (base + u32::from(p >> 6), (p & 0x3f) as u8)
 }
-const _: () = assert!(CHUNK <= 256);
+const _: () = assert!(CHUNK <= 1024 && MAX_SCORE < 64.0);
 
 /// One chunk's postings for one key partition, compact: key and variant
 /// strings in one buffer, postings packed ([`pack`]) in one array, items
