@@ -168,18 +168,25 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     let plan = render::Plan::default();
     // The search index is built alongside rendering: both are rayon work
     // on the same pool, so neither waits for the other's sequential parts.
-    let (rendered, (search_pages, search_time)) = rayon::join(
+    // Its doc-store blocks are written as they are made.
+    let sink = |page: render::Page| {
+        output::Writer::write(&staging, &page)
+            .map_err(|e| format!("cannot write {}: {e}", page.path))
+    };
+    output::Writer::create_dirs(&staging, &["search/b/0.bin".to_string()])
+        .map_err(|e| fail("", "write", e.to_string()))?;
+    let (rendered, (search, search_time)) = rayon::join(
         || render_into(&graph, &theme, &tera, &render_opts, &plan, &staging),
         || {
             let t = Instant::now();
-            let pages = search::index::build(&graph);
-            (pages, t.elapsed())
+            let search = search::index::build_streaming(&graph, &sink);
+            (search, t.elapsed())
         },
     );
     let pages = rendered.map_err(|e| fail("themes", "template", e.0))?;
-    let pages = pages
-        + write_search_index(search_pages, &staging)
-            .map_err(|e| fail(&opts.out.display().to_string(), "write", e))?;
+    let write_fail = |e| fail(&opts.out.display().to_string(), "write", e);
+    let (search_pages, blocks) = search.map_err(write_fail)?;
+    let pages = pages + blocks + write_search_index(search_pages, &staging).map_err(write_fail)?;
     stage("render, search index and write");
     // A build with warnings is never skipped, so its warnings show again.
     let stats = staging

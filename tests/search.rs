@@ -105,9 +105,19 @@ fn postings(site: &Path, key: &str) -> Option<BTreeMap<String, Vec<u32>>> {
 fn doc_numbers(site: &Path, docs: &[u32]) -> Vec<String> {
     docs.iter()
         .map(|d| {
-            let v: serde_json::Value =
-                serde_json::from_str(&gunzip(&site.join(format!("search/d/{d:x}.gz"))))
-                    .expect("doc");
+            // Doc-store block: u32 offsets (summary, rest per document), then
+            // gzip members.
+            let block =
+                std::fs::read(site.join(format!("search/b/{:x}.bin", d / 32))).expect("block");
+            let at = |i: usize| {
+                u32::from_le_bytes(block[4 * i..4 * i + 4].try_into().expect("u32")) as usize
+            };
+            let k = 2 * (*d as usize % 32);
+            let mut text = String::new();
+            flate2::read::GzDecoder::new(&block[at(k)..at(k + 1)])
+                .read_to_string(&mut text)
+                .expect("gunzip");
+            let v: serde_json::Value = serde_json::from_str(&text).expect("doc");
             v["n"].as_str().expect("n").to_string()
         })
         .collect()

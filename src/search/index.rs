@@ -9,8 +9,10 @@
 //!   shard: `key \t variant \t postings [\t variant \t postings ...]`,
 //!   where a long list is written `@name`, its file `search/k/<name>.gz`.
 //!   A word with several variants also has the variant `*`, their union.
-//! - `search/d/<doc>.gz`: one directive's address, number, date, subject and
-//!   plain text by section, for the result list and its snippets.
+//! - `search/b/<block>.bin`: the doc store, 32 documents per file: a header
+//!   of offsets, then per document a gzip member with its address, number,
+//!   date, subject and each section's lead, and one with the rest of its
+//!   text, for the result list and its snippets (read by range requests).
 //! - `search/facets.gz`: documents per kind, issuer, recipient and topic.
 //!
 //! Keys are folded tokens ("hoa") and folded adjacent pairs ("tham nhung");
@@ -50,7 +52,7 @@ const B: f32 = 0.3;
 /// Scores are quantized to 1..=35, one base-36 digit.
 const MAX_SCORE: f32 = 35.0;
 /// Documents per parallel work item.
-const CHUNK: usize = 128;
+const CHUNK: usize = 1024;
 /// Key partitions merged in parallel.
 const PARTS: usize = 64;
 /// Postings longer than this (bytes of text) get a file of their own.
@@ -557,6 +559,38 @@ struct Store {
     full: Option<Vec<u8>>,
 }
 
+/// Documents per doc-store block file (`b/`); divides [`CHUNK`], so a
+/// chunk writes whole blocks.
+const BLOCK: usize = 32;
+const _: () = assert!(CHUNK % BLOCK == 0);
+
+/// A doc-store block: a header of little-endian u32 offsets in the file,
+/// for each document the start of its summary and the start of its rest
+/// (equal to the next start when it has none), then the end; then the
+/// gzip members. The client reads the header, then one member, with HTTP
+/// range requests: one file per 32 documents instead of two per document.
+fn block_file(stores: &[(Vec<u8>, Option<Vec<u8>>)]) -> Vec<u8> {
+    let head = (2 * stores.len() + 1) * 4;
+    let body: usize = stores
+        .iter()
+        .map(|(d, t)| d.len() + t.as_ref().map_or(0, Vec::len))
+        .sum();
+    let mut out = Vec::with_capacity(head + body);
+    let mut at = head as u32;
+    for (d, t) in stores {
+        out.extend_from_slice(&at.to_le_bytes());
+        at += d.len() as u32;
+        out.extend_from_slice(&at.to_le_bytes());
+        at += t.as_ref().map_or(0, Vec::len) as u32;
+    }
+    out.extend_from_slice(&at.to_le_bytes());
+    for (d, t) in stores {
+        out.extend_from_slice(d);
+        out.extend_from_slice(t.as_deref().unwrap_or_default());
+    }
+    out
+}
+
 /// Characters of a section kept in its lead.
 const LEAD: usize = 200;
 
@@ -574,8 +608,138 @@ fn lead(text: &str) -> &str {
     }
 }
 
-/// Postings of one key: variant → (document, score), documents ascending.
-type Postings = BTreeMap<String, Vec<(u32, u8)>>;
+/// Postings of one key: (variant, [(document, score)]), variants sorted,
+/// documents ascending.
+type Postings<'a> = [(&'a str, Vec<(u32, u8)>)];
+
+/// A posting in two bytes: its document's place in its chunk `<< 6 |
+/// score` (a chunk has at most 1,024 documents, a score is at most 35). The whole corpus's postings
+/// are held until every chunk is done: at 100k directives, some 150
+/// million of them.
+fn pack(offset: usize, score: u8) -> u16 {
+    (offset as u16) << 6 | u16::from(score)
+}
+
+fn unpack(base: u32, p: u16) -> (u32, u8) {
+    (base + u32::from(p >> 6), (p & 0x3f) as u8)
+}
+const _: () = assert!(CHUNK <= 1024 && MAX_SCORE < 64.0);
+
+/// One chunk's postings for one key partition, compact: key and variant
+/// strings in one buffer, postings packed ([`pack`]) in one array, items
+/// sorted by (key, variant). Many small maps per key held the whole
+/// corpus's postings several times over.
+#[derive(Default)]
+struct ChunkPart {
+    text: String,
+    /// Key start, key end (= variant start), variant end, postings start
+    /// and end.
+    items: Vec<[u32; 5]>,
+    posts: Vec<u16>,
+    /// The chunk's first document.
+    base: u32,
+}
+
+impl ChunkPart {
+    fn push(&mut self, key: &str, variant: &str, list: &[u16]) {
+        let ks = self.text.len() as u32;
+        self.text.push_str(key);
+        let ke = self.text.len() as u32;
+        self.text.push_str(variant);
+        let ve = self.text.len() as u32;
+        let ps = self.posts.len() as u32;
+        self.posts.extend_from_slice(list);
+        self.items.push([ks, ke, ve, ps, self.posts.len() as u32]);
+    }
+
+    fn key(&self, it: &[u32; 5]) -> &str {
+        &self.text[it[0] as usize..it[1] as usize]
+    }
+
+    fn variant(&self, it: &[u32; 5]) -> &str {
+        &self.text[it[1] as usize..it[2] as usize]
+    }
+
+    fn list(&self, it: &[u32; 5]) -> &[u16] {
+        &self.posts[it[3] as usize..it[4] as usize]
+    }
+
+    fn sort(&mut self) {
+        let mut items = std::mem::take(&mut self.items);
+        items.sort_unstable_by(|a, b| {
+            self.key(a)
+                .cmp(self.key(b))
+                .then_with(|| self.variant(a).cmp(self.variant(b)))
+        });
+        items.shrink_to_fit();
+        self.items = items;
+        self.text.shrink_to_fit();
+        self.posts.shrink_to_fit();
+    }
+}
+
+/// An encoded postings list: in its shard's line, or, over [`OWN_FILE`]
+/// bytes, a file of its own, gzipped at once (the text is most of the
+/// index's bytes; held raw until every key is encoded, it was the build's
+/// peak of memory).
+enum List {
+    Inline(String),
+    Own(Vec<u8>),
+}
+
+/// Merges one partition's chunks (in document order) and encodes its keys:
+/// (key, [(variant, list)]) in key order.
+fn merge_part(parts: &[ChunkPart], docs: usize) -> Vec<(String, Vec<(String, List)>)> {
+    let encode = |variants: &Postings| -> Vec<(String, List)> {
+        encode_postings(variants, docs)
+            .into_iter()
+            .map(|(v, list)| {
+                let list = if list.len() > OWN_FILE {
+                    List::Own(gzip(list.as_bytes()))
+                } else {
+                    List::Inline(list)
+                };
+                (v, list)
+            })
+            .collect()
+    };
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let head = |c: usize, i: usize| {
+        parts[c]
+            .items
+            .get(i)
+            .map(|it| Reverse((parts[c].key(it), parts[c].variant(it), c, i)))
+    };
+    // Equal (key, variant) pop in chunk order: lists stay sorted.
+    let mut heap: BinaryHeap<_> = (0..parts.len()).filter_map(|c| head(c, 0)).collect();
+    let mut out = Vec::new();
+    let mut key: Option<&str> = None;
+    let mut variants: Vec<(&str, Vec<(u32, u8)>)> = Vec::new();
+    while let Some(Reverse((k, v, c, i))) = heap.pop() {
+        if key != Some(k) {
+            if let Some(prev) = key {
+                out.push((prev.to_string(), encode(&variants)));
+                variants.clear();
+            }
+            key = Some(k);
+        }
+        let base = parts[c].base;
+        let list = parts[c]
+            .list(&parts[c].items[i])
+            .iter()
+            .map(|&p| unpack(base, p));
+        match variants.last_mut() {
+            Some((lv, l)) if *lv == v => l.extend(list),
+            _ => variants.push((v, list.collect())),
+        }
+        heap.extend(head(c, i + 1));
+    }
+    if let Some(prev) = key {
+        out.push((prev.to_string(), encode(&variants)));
+    }
+    out
+}
 
 /// The quantized BM25F score of a weighted term frequency.
 pub fn score(wtf: f32, len: usize, avg_len: f32) -> u8 {
@@ -657,7 +821,7 @@ fn encode_list(list: &[(u32, u8)], out: &mut String) {
 /// a third of the bytes.
 fn encode_postings(p: &Postings, docs: usize) -> Vec<(String, String)> {
     let union: Option<Vec<(u32, u8)>> = (p.len() > 1).then(|| {
-        let mut all: Vec<(u32, u8)> = p.values().flatten().copied().collect();
+        let mut all: Vec<(u32, u8)> = p.iter().flat_map(|(_, l)| l).copied().collect();
         // Highest score first within a document, then keep the first.
         all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         all.dedup_by_key(|e| e.0);
@@ -665,7 +829,7 @@ fn encode_postings(p: &Postings, docs: usize) -> Vec<(String, String)> {
     });
     let df = union
         .as_ref()
-        .map_or_else(|| p.values().map(Vec::len).sum(), Vec::len);
+        .map_or_else(|| p.iter().map(|(_, l)| l.len()).sum(), Vec::len);
     let coarse = df >= COARSE_MIN && df * COMMON > docs;
     let encode = |list: &[(u32, u8)]| {
         let mut out = String::new();
@@ -681,7 +845,7 @@ fn encode_postings(p: &Postings, docs: usize) -> Vec<(String, String)> {
     if let Some(u) = &union {
         out.push(("*".to_string(), encode(u)));
     }
-    out.extend(p.iter().map(|(v, list)| (v.clone(), encode(list))));
+    out.extend(p.iter().map(|(v, list)| (v.to_string(), encode(list))));
     out
 }
 
@@ -716,6 +880,25 @@ fn doc_len(d: &Directive) -> usize {
 
 /// Every file of the search index, sorted by path.
 pub fn build(graph: &SiteGraph) -> Vec<Page> {
+    let blocks = std::sync::Mutex::new(Vec::new());
+    let (mut pages, _) = build_streaming(graph, &|page| {
+        blocks.lock().map_err(|e| e.to_string())?.push(page);
+        Ok(())
+    })
+    .unwrap_or_default();
+    pages.extend(blocks.into_inner().unwrap_or_default());
+    pages.sort_by(|a, b| a.path.cmp(&b.path));
+    pages
+}
+
+/// [`build`], handing each doc-store block (`search/b/`) to `emit` as soon
+/// as it is made, so that they are not all held at once (380 MB at 100k
+/// directives); returns the other files, sorted by path, and how many
+/// blocks it emitted. The `search/b` folder must exist for `emit`.
+pub fn build_streaming(
+    graph: &SiteGraph,
+    emit: &(dyn Fn(Page) -> Result<(), String> + Sync),
+) -> Result<(Vec<Page>, usize), String> {
     let t0 = std::time::Instant::now();
     let trace = std::env::var_os("BANHANH_TRACE_SEARCH").is_some();
     let lap = |what: &str| {
@@ -736,19 +919,16 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
     let avg_len = lens.iter().sum::<usize>() as f32 / n.max(1) as f32;
 
     // Per chunk of documents: its postings, split in PARTS by key hash so
-    // that chunks merge in parallel, and its gzipped doc-store files.
-    type Chunk = (
-        Vec<Vec<(String, Postings)>>,
-        Vec<(Vec<u8>, Option<Vec<u8>>)>,
-    );
-    let chunks: Vec<Chunk> = graph
+    // that chunks merge in parallel; its doc-store blocks go to `emit`.
+    let failed: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+    let chunks: Vec<Vec<ChunkPart>> = graph
         .order
         .par_chunks(CHUNK)
         .enumerate()
         .map(|(c, ids)| {
             let mut vocab = Vocab::default();
             let mut acc = Acc::default();
-            let mut by_key: IntMap<Vec<(u32, u8)>> = IntMap::default();
+            let mut by_key: IntMap<Vec<u16>> = IntMap::default();
             let mut stores = Vec::with_capacity(ids.len());
             for (j, &id) in ids.iter().enumerate() {
                 let doc = c * CHUNK + j;
@@ -757,76 +937,63 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
                     by_key
                         .entry(key)
                         .or_default()
-                        .push((doc as u32, score(wtf, lens[doc], avg_len)));
+                        .push(pack(j, score(wtf, lens[doc], avg_len)));
                 }
                 stores.push((gzip(&store.lead), store.full.as_deref().map(gzip)));
             }
-            let mut local: FastMap<String, Postings> = FastMap::default();
+            let mut parts: Vec<ChunkPart> = (0..PARTS)
+                .map(|_| ChunkPart {
+                    base: (c * CHUNK) as u32,
+                    ..ChunkPart::default()
+                })
+                .collect();
             for (key, mut list) in by_key {
                 list.sort_unstable();
                 let (k, variant) = vocab.key_strings(key);
-                local.entry(k).or_default().insert(variant, list);
+                parts[fnv1a(&k) as usize % PARTS].push(&k, &variant, &list);
             }
-            let mut parts: Vec<Vec<(String, Postings)>> = vec![Vec::new(); PARTS];
-            for (k, p) in local {
-                parts[fnv1a(&k) as usize % PARTS].push((k, p));
+            for p in &mut parts {
+                p.sort();
             }
-            (parts, stores)
-        })
-        .collect();
-    lap("terms");
-    let mut by_part: Vec<Vec<Vec<(String, Postings)>>> = vec![Vec::new(); PARTS];
-    let mut doc_files: Vec<Page> = Vec::with_capacity(n);
-    let mut text_files: Vec<Page> = Vec::new();
-    let mut doc = 0usize;
-    for (parts, stores) in chunks {
-        for (i, part) in parts.into_iter().enumerate() {
-            by_part[i].push(part);
-        }
-        for (lead, full) in stores {
-            if let Some(bytes) = full {
-                text_files.push(Page {
-                    path: format!("search/t/{doc:x}.gz"),
-                    bytes,
-                });
-            }
-            doc_files.push(Page {
-                path: format!("search/d/{doc:x}.gz"),
-                bytes: lead,
-            });
-            doc += 1;
-        }
-    }
-    // Chunks are in document order, so appending keeps every list sorted.
-    let mut keys: Vec<(String, Postings)> = by_part
-        .into_par_iter()
-        .flat_map_iter(|chunk_parts| {
-            let mut all: FastMap<String, Postings> = FastMap::default();
-            for part in chunk_parts {
-                for (key, p) in part {
-                    let e = all.entry(key).or_default();
-                    for (variant, list) in p {
-                        e.entry(variant).or_default().extend(list);
+            for (i, block) in stores.chunks(BLOCK).enumerate() {
+                let page = Page {
+                    path: format!("search/b/{:x}.bin", c * CHUNK / BLOCK + i),
+                    bytes: block_file(block),
+                };
+                if let Err(e) = emit(page) {
+                    if let Ok(mut first) = failed.lock() {
+                        first.get_or_insert(e);
                     }
                 }
             }
-            all.into_iter()
+            parts
         })
         .collect();
-    keys.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    lap("merged");
+    if let Some(e) = failed.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    lap("terms");
+    let mut by_part: Vec<Vec<ChunkPart>> = (0..PARTS).map(|_| Vec::new()).collect();
+    for parts in chunks {
+        for (i, part) in parts.into_iter().enumerate() {
+            by_part[i].push(part);
+        }
+    }
+    // Each part merged and encoded at once, its chunks' postings dropped as
+    // soon as its lines are written. Chunks are in document order, so
+    // appending keeps every list sorted.
+    let mut encoded: Vec<(String, Vec<(String, List)>)> = by_part
+        .into_par_iter()
+        .flat_map_iter(|chunk_parts| merge_part(&chunk_parts, n))
+        .collect();
+    encoded.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    lap("merged and encoded");
 
-    let shards = (keys.len() / KEYS_PER_SHARD)
+    let shards = (encoded.len() / KEYS_PER_SHARD)
         .clamp(1, 4096)
         .next_power_of_two() as u32;
-    let encoded: Vec<(String, Vec<(String, String)>)> = keys
-        .par_iter()
-        .map(|(k, p)| (k.clone(), encode_postings(p, n)))
-        .collect();
-    drop(keys);
-    lap("encoded");
     let mut shard_text: Vec<String> = vec![String::new(); shards as usize];
-    let mut own: Vec<(String, String)> = Vec::new();
+    let mut own: Vec<Page> = Vec::new();
     let mut names: HashMap<String, usize> = HashMap::new();
     for (key, lists) in encoded {
         let line = &mut shard_text[(fnv1a(&key) % shards) as usize];
@@ -835,20 +1002,24 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
             line.push('\t');
             line.push_str(&variant);
             line.push('\t');
-            if list.len() > OWN_FILE {
-                let base = format!("{:08x}", fnv1a(&format!("{key}\t{variant}")));
-                let count = names.entry(base.clone()).or_default();
-                *count += 1;
-                let name = if *count == 1 {
-                    base
-                } else {
-                    format!("{base}-{count}")
-                };
-                line.push('@');
-                line.push_str(&name);
-                own.push((name, list));
-            } else {
-                line.push_str(&list);
+            match list {
+                List::Own(bytes) => {
+                    let base = format!("{:08x}", fnv1a(&format!("{key}\t{variant}")));
+                    let count = names.entry(base.clone()).or_default();
+                    *count += 1;
+                    let name = if *count == 1 {
+                        base
+                    } else {
+                        format!("{base}-{count}")
+                    };
+                    line.push('@');
+                    line.push_str(&name);
+                    own.push(Page {
+                        path: format!("search/k/{name}.gz"),
+                        bytes,
+                    });
+                }
+                List::Inline(list) => line.push_str(&list),
             }
         }
         line.push('\n');
@@ -861,10 +1032,6 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
             .enumerate()
             .map(|(i, t)| (format!("search/s/{i:x}.gz"), t.into_bytes())),
     );
-    files.extend(
-        own.into_iter()
-            .map(|(name, t)| (format!("search/k/{name}.gz"), t.into_bytes())),
-    );
     files.push(("search/meta.gz".into(), meta(graph, shards, &abbr)));
     files.push(("search/facets.gz".into(), facets(graph)));
     let mut pages: Vec<Page> = files
@@ -875,10 +1042,9 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
         })
         .collect();
     lap("compressed");
-    pages.extend(doc_files);
-    pages.extend(text_files);
+    pages.extend(own);
     pages.sort_by(|a, b| a.path.cmp(&b.path));
-    pages
+    Ok((pages, n.div_ceil(BLOCK)))
 }
 
 /// A facet value: (display name, slug, documents).
@@ -979,6 +1145,7 @@ fn meta(graph: &SiteGraph, shards: u32, abbr: &Abbreviations) -> Vec<u8> {
         "v": 1,
         "n": graph.order.len(),
         "shards": shards,
+        "block": BLOCK,
         "years": years.iter().map(|(y, s, e)| json!([y, s, e])).collect::<Vec<_>>(),
         "facets": facets,
         "groups": abbr.folded_groups(),

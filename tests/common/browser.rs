@@ -68,10 +68,21 @@ fn answer(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request = String::new();
     reader.read_line(&mut request)?;
+    // `Range: bytes=a-b` (the search client reads doc-store blocks so).
+    let mut range: Option<(usize, usize)> = None;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
             break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(spec) = lower.strip_prefix("range: bytes=") {
+            let mut ends = spec.trim().splitn(2, '-');
+            let a = ends.next().and_then(|a| a.parse().ok());
+            let b = ends.next().and_then(|b| b.parse().ok());
+            if let (Some(a), Some(b)) = (a, b) {
+                range = Some((a, b));
+            }
         }
     }
     let target = request.split_whitespace().nth(1).unwrap_or("/");
@@ -98,6 +109,15 @@ fn answer(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
                 "svg" => "image/svg+xml",
                 _ => "application/octet-stream",
             };
+            if let Some((a, b)) = range.filter(|&(a, b)| a <= b && b < body.len()) {
+                write!(
+                    stream,
+                    "HTTP/1.1 206 Partial Content\r\nContent-Type: {kind}\r\nContent-Range: bytes {a}-{b}/{}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len(),
+                    b + 1 - a
+                )?;
+                return stream.write_all(&body[a..=b]);
+            }
             write!(
                 stream,
                 "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",

@@ -130,13 +130,18 @@
   var PAGE = 10;
 
   /* An index reader. `load(path)` resolves to the text of a file of the
-   * index (already inflated), path relative to the index folder. */
-  function Index(load) {
+   * index (already inflated), path relative to the index folder;
+   * `range(path, start, end, text)` to bytes start..end of a file (an HTTP
+   * range request), inflated to text when `text` is true, else raw bytes
+   * (a Uint8Array). */
+  function Index(load, range) {
     this.load = load;
+    this.range = range;
     this.meta = null;
     this.shards = {};
     this.facets = null;
     this.docs = {};
+    this.heads = {};
     this.bytes = 0;
   }
 
@@ -212,72 +217,37 @@
     return this.facetsPromise;
   };
 
-  /* A directive's summary and the lead of each section. */
-  Index.prototype.doc = function (id) {
-    if (!this.docs[id]) this.docs[id] = this.load("d/" + id.toString(16) + ".gz").then(JSON.parse);
-    return this.docs[id];
-  };
-
-  /* The summary, with the whole text of each section when the leads do
-   * not show every word of the query (long directives only). */
-  Index.prototype.docFor = function (id, parsed) {
+  /* Offsets of a doc-store block file `b/<block>.bin`: per document the
+   * start of its summary and of its rest, then the end (u32, little-endian). */
+  Index.prototype.blockHead = function (b) {
     var self = this;
-    return this.doc(id).then(function (doc) {
-      if (!doc.f || leadsShowQuery(self, parsed, doc)) return doc;
-      return self.load("t/" + id.toString(16) + ".gz").then(function (t) {
-        var rest = JSON.parse(t).r, out = {};
-        Object.keys(doc).forEach(function (k) { out[k] = doc[k]; });
-        out.x = doc.x.map(function (sec, i) { return [sec[0], sec[1], sec[2] + (rest[i] || "")]; });
-        out.f = 0;
-        return out;
-      });
-    });
-  };
-
-  function leadsShowQuery(index, parsed, doc) {
-    var found = {};
-    doc.x.forEach(function (sec) {
-      tokenize(sec[1] + " " + sec[2]).forEach(function (t) { found[t.fold] = 1; });
-    });
-    return parsed.words.every(function (w) {
-      return found[w.fold] || alternatives(index, w).some(function (t) { return found[t]; });
-    });
-  }
-
-  /* Words that stand for `w` in a text: those of every form of the
-   * abbreviation groups whose forms contain it ("pctntc" for "tham"). */
-  function alternatives(index, w) {
-    var out = [];
-    ((index.meta && index.meta.groups) || []).forEach(function (g) {
-      var hit = g.some(function (form) { return (" " + form + " ").indexOf(" " + w.fold + " ") >= 0; });
-      if (hit) g.forEach(function (form) { out.push.apply(out, form.split(" ")); });
-    });
-    return out;
-  }
-
-  Index.prototype.loadFacets = function () {
-    var self = this;
-    if (!this.facetsPromise) {
-      this.facetsPromise = this.load("facets.gz").then(function (t) {
-        var raw = JSON.parse(t), out = {};
-        Object.keys(raw).forEach(function (dim) {
-          out[dim] = {};
-          Object.keys(raw[dim]).forEach(function (v) {
-            var parts = raw[dim][v] ? raw[dim][v].split(",") : [], ids = new Int32Array(parts.length), d = 0;
-            for (var i = 0; i < parts.length; i++) { d += parseInt(parts[i], 36); ids[i] = d; }
-            out[dim][v] = ids;
-          });
+    if (!this.heads[b]) {
+      this.heads[b] = this.init().then(function (meta) {
+        var count = Math.min(meta.block, meta.n - b * meta.block), size = 2 * count + 1;
+        return self.range("b/" + b.toString(16) + ".bin", 0, 4 * size, false).then(function (bytes) {
+          var view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), out = [];
+          for (var i = 0; i < size; i++) out.push(view.getUint32(4 * i, true));
+          return out;
         });
-        self.facets = out;
-        return out;
       });
     }
-    return this.facetsPromise;
+    return this.heads[b];
+  };
+
+  /* One gzip member of a document's block: 0 its summary, 1 the rest. */
+  Index.prototype.docPart = function (id, part) {
+    var self = this;
+    return this.init().then(function (meta) {
+      var b = Math.floor(id / meta.block), k = 2 * (id % meta.block) + part;
+      return self.blockHead(b).then(function (head) {
+        return self.range("b/" + b.toString(16) + ".bin", head[k], head[k + 1], true);
+      });
+    });
   };
 
   /* A directive's summary and the lead of each section. */
   Index.prototype.doc = function (id) {
-    if (!this.docs[id]) this.docs[id] = this.load("d/" + id.toString(16) + ".gz").then(JSON.parse);
+    if (!this.docs[id]) this.docs[id] = this.docPart(id, 0).then(JSON.parse);
     return this.docs[id];
   };
 
@@ -287,7 +257,7 @@
     var self = this;
     return this.doc(id).then(function (doc) {
       if (!doc.f || leadsShowQuery(self, parsed, doc)) return doc;
-      return self.load("t/" + id.toString(16) + ".gz").then(function (t) {
+      return self.docPart(id, 1).then(function (t) {
         var rest = JSON.parse(t).r, out = {};
         Object.keys(doc).forEach(function (k) { out[k] = doc[k]; });
         out.x = doc.x.map(function (sec, i) { return [sec[0], sec[1], sec[2] + (rest[i] || "")]; });

@@ -26,13 +26,26 @@
       return r.arrayBuffer();
     }).then(inflate);
   }
+  /* Bytes start..end of an index file; a server that ignores the range
+   * sends the whole file, cut here. */
+  function range(path, start, end, text) {
+    return fetch(base + path, { headers: { Range: "bytes=" + start + "-" + (end - 1) } }).then(function (r) {
+      if (!r.ok) throw new Error(path + ": " + r.status);
+      var whole = r.status !== 206;
+      return r.arrayBuffer().then(function (buf) {
+        var bytes = new Uint8Array(buf);
+        if (whole) bytes = bytes.subarray(start, end);
+        return text ? inflate(bytes) : bytes;
+      });
+    });
+  }
 
   if (typeof DecompressionStream === "undefined") {
     status.textContent = "Trình duyệt này quá cũ để tìm kiếm (thiếu DecompressionStream). Hãy dùng phiên bản mới của Chrome, Edge, Firefox hoặc Safari.";
     return;
   }
 
-  var index = new S.Index(load);
+  var index = new S.Index(load, range);
   var state = { q: "", filters: {}, shown: 0, results: [], query: null, seq: 0 };
 
   function readUrl() {
