@@ -97,7 +97,7 @@ def bench(binary, count, runs, work):
     open(target, "w", encoding="utf-8").write(original)
     run(cmd)
 
-    search = os.path.join(out, "tim-kiem")
+    search = os.path.join(out, "search")
     print(f"\n{count} directives ({runs} runs, medians)")
     print(f"  full build        wall {median([r['wall'] for r in full]):6.2f} s   cpu {median([r['cpu'] for r in full]):6.2f} s   peak RSS {median([r['rss'] for r in full]):7.0f} MiB")
     print(f"  no-change rebuild wall {median([r['wall'] for r in nochange]):6.2f} s   files rewritten: {rewritten}")
