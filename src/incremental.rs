@@ -247,15 +247,7 @@ impl Builder {
                 )
             }
         };
-        let report = BuildReport {
-            diagnostics,
-            directives: graph.order.len(),
-            pages,
-            written: stats.written,
-            unchanged: stats.unchanged,
-            elapsed: started.elapsed(),
-            timings,
-        };
+        let report = BuildReport::new(diagnostics, &graph, pages, stats, started, timings);
         self.files = files;
         self.theme = Some((setting, theme, tera));
         self.previous = Some(Previous {

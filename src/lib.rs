@@ -194,15 +194,35 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
         .map_err(write_error)?;
     stage("swap");
     timings.push(("search index (built alongside render)", search_time));
-    Ok(BuildReport {
+    Ok(BuildReport::new(
         diagnostics,
-        directives: graph.order.len(),
+        &graph,
         pages,
-        written: stats.written,
-        unchanged: stats.unchanged,
-        elapsed: started.elapsed(),
+        stats,
+        started,
         timings,
-    })
+    ))
+}
+
+impl BuildReport {
+    fn new(
+        diagnostics: Vec<Diagnostic>,
+        graph: &resolve::SiteGraph,
+        pages: usize,
+        stats: output::WriteStats,
+        started: Instant,
+        timings: Vec<(&'static str, Duration)>,
+    ) -> BuildReport {
+        BuildReport {
+            diagnostics,
+            directives: graph.order.len(),
+            pages,
+            written: stats.written,
+            unchanged: stats.unchanged,
+            elapsed: started.elapsed(),
+            timings,
+        }
+    }
 }
 
 /// Renders the planned pages into `writer`: their folders first, then each

@@ -145,18 +145,11 @@ fn incremental_output_equals_a_clean_build() {
 /// build byte for byte.
 #[test]
 fn the_incremental_builder_renders_only_what_a_change_touches() {
-    use banhanh::BuildOptions;
     use banhanh::incremental::Builder;
     let site = corpus(300);
     let root = site.path().to_path_buf();
     let out = root.join("serve-out");
-    let opts = BuildOptions {
-        root: root.clone(),
-        out: out.clone(),
-        drafts: false,
-        base_url: None,
-        inject: String::new(),
-    };
+    let opts = serve_options(&root, &out);
     let mut builder = Builder::new();
     let first = builder.build(&opts).expect("first build");
     let total = first.pages;
@@ -224,18 +217,11 @@ fn the_incremental_builder_renders_only_what_a_change_touches() {
 /// list that shows that other directive.
 #[test]
 fn a_status_that_moves_updates_every_list_incrementally() {
-    use banhanh::BuildOptions;
     use banhanh::incremental::Builder;
     let site = fixture("relations");
     let root = site.path().to_path_buf();
     let out = root.join("serve-out");
-    let opts = BuildOptions {
-        root: root.clone(),
-        out: out.clone(),
-        drafts: false,
-        base_url: None,
-        inject: String::new(),
-    };
+    let opts = serve_options(&root, &out);
     let mut builder = Builder::new();
     builder.build(&opts).expect("first");
     assert!(read(out.join("van-ban/2023/index.html")).contains("Đã bị thay thế"));
@@ -251,4 +237,15 @@ fn a_status_that_moves_updates_every_list_incrementally() {
     let clean = root.join("clean");
     build_into(&root, &clean, &[]);
     assert!(tree(&out) == tree(&clean));
+}
+
+/// What serve mode builds with, minus the reload script.
+fn serve_options(root: &Path, out: &Path) -> banhanh::BuildOptions {
+    banhanh::BuildOptions {
+        root: root.to_path_buf(),
+        out: out.to_path_buf(),
+        drafts: false,
+        base_url: None,
+        inject: String::new(),
+    }
 }
