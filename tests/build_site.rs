@@ -338,3 +338,30 @@ fn the_seed_page_carries_every_word_of_the_original() {
     }
     assert!(want.len() > 3500);
 }
+
+/// Index pages list topics and organizations by name, not by slug.
+#[test]
+fn topics_and_organizations_are_listed_by_name() {
+    let (_site, public) = built_example();
+    let names = |file: &str| -> Vec<String> {
+        let html = read(public.join(file));
+        let list = &html[html.find("count-list").unwrap()..];
+        let list = &list[..list.find("</ul>").unwrap()];
+        Regex::new(r#"<a href="[^"]+">([^<]+)</a>"#)
+            .unwrap()
+            .captures_iter(list)
+            .map(|c| banhanh::text::fold(&c[1]))
+            .collect()
+    };
+    for file in [
+        "chu-de/index.html",
+        "noi-nhan/index.html",
+        "co-quan/index.html",
+    ] {
+        let got = names(file);
+        let mut sorted = got.clone();
+        sorted.sort();
+        assert!(got.len() > 5, "{file}");
+        assert_eq!(got, sorted, "{file} is not in name order");
+    }
+}

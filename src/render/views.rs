@@ -421,11 +421,12 @@ pub(crate) fn fill(
     }
 }
 
+/// Topics by name, in the order [`name_order`] gives.
 fn topic_counts(graph: &SiteGraph) -> Vec<Value> {
-    graph
-        .validated
-        .topics
-        .values()
+    let mut topics: Vec<&crate::model::Topic> = graph.validated.topics.values().collect();
+    topics.sort_by_cached_key(|t| name_order(&t.name, &t.slug));
+    topics
+        .iter()
         .map(|t| {
             let count = graph.by_topic.get(&t.slug).map_or(0, Vec::len);
             json!({ "name": t.name, "abbr": t.abbr, "url": topic_url(&t.slug), "count": count })
@@ -433,10 +434,16 @@ fn topic_counts(graph: &SiteGraph) -> Vec<Value> {
         .collect()
 }
 
-/// Organizations by name (Vietnamese-aware enough: folded, then exact).
+/// A sort key for names, Vietnamese-aware enough: folded ("Đ" with "D"),
+/// then exact, then the slug so that equal names keep a stable order.
+fn name_order(name: &str, slug: &str) -> (String, String, String) {
+    (crate::text::fold(name), name.to_string(), slug.to_string())
+}
+
+/// Organizations by name, in the order [`name_order`] gives.
 fn org_counts(graph: &SiteGraph, counts: &BTreeMap<&String, usize>) -> Vec<Value> {
     let mut orgs: Vec<&Organization> = graph.validated.organizations.values().collect();
-    orgs.sort_by_cached_key(|o| (crate::text::fold(&o.name), o.name.clone(), o.slug.clone()));
+    orgs.sort_by_cached_key(|o| name_order(&o.name, &o.slug));
     orgs.iter()
         .map(|o| {
             let count = counts.get(&o.slug).copied().unwrap_or(0);
