@@ -60,7 +60,7 @@ node "$repo/benches/search_size.mjs" "$work/site" \
   "tham nhung" "tuyen truyen" "chuyen doi" "dai hoi" "kinh te" "xay dung" \
   "bao chi" "cai cach" "phong chong" "thi dua" "chuyển đổi" "tham nhũng" "8371 cv"
 echo "== index on disk"
-for d in s k d t; do
+for d in s k b; do
   printf '%s: %s files, %s bytes\n' "$d" "$(find "$work/site/search/$d" -type f | wc -l)" \
     "$(find "$work/site/search/$d" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')"
 done

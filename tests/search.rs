@@ -28,11 +28,12 @@ fn build_fixture(out: &Path) {
 }
 
 fn gunzip(path: &Path) -> String {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    gunzip_bytes(&std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+}
+
+fn gunzip_bytes(bytes: &[u8]) -> String {
     let mut s = String::new();
-    GzDecoder::new(&bytes[..])
-        .read_to_string(&mut s)
-        .expect("gzip");
+    GzDecoder::new(bytes).read_to_string(&mut s).expect("gzip");
     s
 }
 
@@ -83,7 +84,14 @@ fn postings(site: &Path, key: &str) -> Option<BTreeMap<String, Vec<u32>>> {
     let mut out = BTreeMap::new();
     for pair in f.chunks(2) {
         let list = match pair[1].strip_prefix('@') {
-            Some(name) => gunzip(&site.join(format!("search/k/{name}.gz"))),
+            Some(at) => {
+                let at: Vec<&str> = at.split('.').collect();
+                let hex = |s: &str| usize::from_str_radix(s, 16).expect("hex");
+                let pack =
+                    std::fs::read(site.join(format!("search/k/{}.bin", at[0]))).expect("pack");
+                let (start, len) = (hex(at[1]), hex(at[2]));
+                gunzip_bytes(&pack[start..start + len])
+            }
             None => pair[1].to_string(),
         };
         let mut doc = 0u32;
@@ -225,4 +233,83 @@ fn the_js_client_passes_the_query_set_and_the_vectors() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(text.contains("# fail 0"), "{text}");
+}
+
+/// The search fixture plus `extra` generated directives that all say
+/// "tuyên truyền", so that its postings are long enough to be packed.
+fn build_packed_site(extra: usize, out: &Path) -> PathBuf {
+    let root = out.join("site");
+    let src = repo().join("tests/fixtures/search/content");
+    for entry in walkdir::WalkDir::new(&src) {
+        let entry = entry.expect("walk");
+        let target = root
+            .join("content")
+            .join(entry.path().strip_prefix(&src).expect("prefix"));
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+    let dir = root.join("content/directives/2022");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    for i in 0..extra {
+        let text = format!(
+            "---\nnumber: \"{n}-HD/TU\"\nkind: huong-dan\nissuer: tinh-uy-binh-phuoc\n\
+             date: 2022-01-{d:02}\nsubject: Hướng dẫn số {n} về công tác tuyên truyền\n---\n\
+             Đẩy mạnh tuyên truyền trong đợt {n}.\n",
+            n = 1000 + i,
+            d = 1 + i % 28,
+        );
+        std::fs::write(dir.join(format!("{}.md", 1000 + i)), text).expect("write");
+    }
+    let opts = BuildOptions {
+        root: root.clone(),
+        out: out.join("public"),
+        drafts: false,
+        base_url: None,
+        inject: String::new(),
+    };
+    if let Err(e) = build(&opts) {
+        panic!("packed site build failed: {:?}", e.diagnostics);
+    }
+    out.join("public")
+}
+
+#[test]
+fn long_postings_are_packed_and_read_by_range() {
+    const EXTRA: usize = 700;
+    let dir = tempfile::tempdir().expect("tmp");
+    let site = build_packed_site(EXTRA, dir.path());
+    let packs: Vec<_> = std::fs::read_dir(site.join("search/k"))
+        .expect("k/")
+        .map(|e| e.expect("entry").file_name().into_string().expect("name"))
+        .collect();
+    assert!(
+        !packs.is_empty() && packs.iter().all(|p| p.ends_with(".bin")),
+        "{packs:?}"
+    );
+    let tuyen = postings(&site, "tuyen").expect("tuyen is indexed");
+    let docs = &tuyen["tuyên"];
+    assert!(docs.len() >= EXTRA, "{}", docs.len());
+    assert!(docs.windows(2).all(|w| w[0] < w[1]), "ascending documents");
+
+    // The JS client reads the same lists through its range reader.
+    let Some(node) = node() else { return };
+    let script = format!(
+        "import {{ S, openIndex }} from {harness:?};\n\
+         const res = await S.search(openIndex({site:?}), 'tuyen truyen', {{}});\n\
+         if (res.results.length < {EXTRA}) throw new Error('only ' + res.results.length);\n",
+        harness = repo().join("tests/js/harness.mjs").display().to_string(),
+        site = site.display().to_string(),
+    );
+    let out = Command::new(node)
+        .args(["--input-type=module", "-e", &script])
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -7,7 +7,8 @@
 //!   ranges, facet values with their counts and the abbreviation groups.
 //! - `search/s/<shard>.gz`: one line per index key whose hash falls in the
 //!   shard: `key \t variant \t postings [\t variant \t postings ...]`,
-//!   where a long list is written `@name`, its file `search/k/<name>.gz`.
+//!   where a long list is written `@pack.offset.length` (hex): a gzip
+//!   member at that offset of `search/k/<pack>.bin`, read by range.
 //!   A word with several variants also has the variant `*`, their union.
 //! - `search/b/<block>.bin`: the doc store, 32 documents per file: a header
 //!   of offsets, then per document a gzip member with its address, number,
@@ -36,6 +37,7 @@ use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use rayon::prelude::*;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 
 /// Field weights of BM25F: the number outweighs everything, then the
 /// subject, the topics, the headings and numbers cited; the body counts 1.
@@ -57,6 +59,10 @@ const CHUNK: usize = 1024;
 const PARTS: usize = 64;
 /// Postings longer than this (bytes of text) get a file of their own.
 const OWN_FILE: usize = 1500;
+/// Files the long postings lists are packed in (`k/`): a list is read
+/// from its pack by a range request, so the index is a few hundred files,
+/// not thousands (creating files is much of a build's time).
+const PACKS: usize = 64;
 /// Aim for about this many keys per shard.
 const KEYS_PER_SHARD: usize = 48;
 
@@ -993,10 +999,10 @@ pub fn build_streaming(
         .clamp(1, 4096)
         .next_power_of_two() as u32;
     let mut shard_text: Vec<String> = vec![String::new(); shards as usize];
-    let mut own: Vec<Page> = Vec::new();
-    let mut names: HashMap<String, usize> = HashMap::new();
+    let mut packs: Vec<Vec<u8>> = vec![Vec::new(); PACKS];
     for (key, lists) in encoded {
-        let line = &mut shard_text[(fnv1a(&key) % shards) as usize];
+        let shard = (fnv1a(&key) % shards) as usize;
+        let line = &mut shard_text[shard];
         line.push_str(&key);
         for (variant, list) in lists {
             line.push('\t');
@@ -1004,26 +1010,30 @@ pub fn build_streaming(
             line.push('\t');
             match list {
                 List::Own(bytes) => {
-                    let base = format!("{:08x}", fnv1a(&format!("{key}\t{variant}")));
-                    let count = names.entry(base.clone()).or_default();
-                    *count += 1;
-                    let name = if *count == 1 {
-                        base
-                    } else {
-                        format!("{base}-{count}")
-                    };
-                    line.push('@');
-                    line.push_str(&name);
-                    own.push(Page {
-                        path: format!("search/k/{name}.gz"),
-                        bytes,
-                    });
+                    let pack = &mut packs[shard % PACKS];
+                    let _ = write!(
+                        line,
+                        "@{:x}.{:x}.{:x}",
+                        shard % PACKS,
+                        pack.len(),
+                        bytes.len()
+                    );
+                    pack.extend_from_slice(&bytes);
                 }
                 List::Inline(list) => line.push_str(&list),
             }
         }
         line.push('\n');
     }
+    let own: Vec<Page> = packs
+        .into_iter()
+        .enumerate()
+        .filter(|(_, bytes)| !bytes.is_empty())
+        .map(|(i, bytes)| Page {
+            path: format!("search/k/{i:x}.bin"),
+            bytes,
+        })
+        .collect();
 
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     files.extend(

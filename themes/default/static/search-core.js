@@ -178,7 +178,9 @@
   /* Decoded postings of a variant, fetching its own file if it has one. */
   Index.prototype.list = function (v) {
     if (v.list.charAt(0) !== "@") return Promise.resolve(decodeList(v.list));
-    return this.load("k/" + v.list.slice(1) + ".gz").then(decodeList);
+    // "@pack.offset.length" (hex): a gzip member inside k/<pack>.bin.
+    var at = v.list.slice(1).split("."), start = parseInt(at[1], 16);
+    return this.range("k/" + at[0] + ".bin", start, start + parseInt(at[2], 16), true).then(decodeList);
   };
 
   /* The lists a word needs: without diacritics, the union of its variants
