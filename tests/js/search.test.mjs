@@ -88,7 +88,7 @@ test("the query set has at least 25 queries", () => assert.ok(QUERIES.length >= 
 
 test("snippets mark the matched words and link to the best section", async () => {
   const { res } = await top(index, "tham nhung", {}, 1);
-  const docs = [await index.docFor(res.results[0].doc, res.query)];
+  const docs = [await index.docFor(res.results[0].doc, res.query, res.results[0])];
   const snip = S.snippet(index, res.query, docs[0]);
   assert.equal(docs[0].n, SEED);
   assert.equal(snip.anchor, "muc-1");
@@ -134,8 +134,17 @@ test("a word beyond the section leads loads the whole text for its snippet", asy
   const lead = await index.doc(res.results[0].doc);
   assert.equal(lead.n, "05-CT/TU");
   assert.equal(lead.f, 1, "the lead was cut");
-  const doc = await index.docFor(res.results[0].doc, res.query);
+  const doc = await index.docFor(res.results[0].doc, res.query, res.results[0]);
   const snip = S.snippet(index, res.query, doc);
   assert.equal(snip.anchor, "nhiem-vu");
   assert.match(snip.html, /<mark>xếp<\/mark> <mark>loại<\/mark>/);
+});
+
+test("a phrase found adjacent is marked there only, not its words apart", async () => {
+  const text = "Những năm qua, công tác phòng, chống tham nhũng, tiêu cực đạt những kết quả; chống lãng phí.";
+  const marked = (q, t = text) => [...S.snippet(index, S.parseQuery(q), { x: [["", "", t]] }).html.matchAll(/<mark>([^<]*)<\/mark>/g)].map((m) => m[1]);
+  assert.deepEqual(marked("tham nhung"), ["tham", "nhũng"], "not the two \"những\"");
+  assert.deepEqual(marked("nhung"), ["Những", "nhũng", "những"], "a word alone matches every variant");
+  assert.deepEqual(marked("PCTNTC"), ["phòng", "chống", "tham", "nhũng", "tiêu", "cực"], "the whole expansion, not \"chống\" alone");
+  assert.deepEqual(marked("tham nhung", "Công tác PCTNTC và chống lãng phí."), ["PCTNTC"], "the abbreviation of a phrase it contains");
 });

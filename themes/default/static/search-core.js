@@ -128,6 +128,10 @@
   var FOLDED = 0.4;
   var PAIR_WEIGHT = 2;
   var PAGE = 10;
+  /* Results per page whose snippet must show the query's words adjacent
+   * when their text has them so (fetching the rest of the text if need
+   * be): the first ones, to keep a query's download small. */
+  var ADJACENT = 2;
 
   /* An index reader. `load(path)` resolves to the text of a file of the
    * index (already inflated), path relative to the index folder;
@@ -254,11 +258,12 @@
   };
 
   /* The summary, with the whole text of each section when the leads do
-   * not show every word of the query (long directives only). */
-  Index.prototype.docFor = function (id, parsed) {
+   * not show every word of the query, or (for a result `r` whose text has
+   * the query's words adjacent, r.pairs > 0) not show them adjacent. */
+  Index.prototype.docFor = function (id, parsed, r) {
     var self = this;
     return this.doc(id).then(function (doc) {
-      if (!doc.f || leadsShowQuery(self, parsed, doc)) return doc;
+      if (!doc.f || leadsShowQuery(self, parsed, doc, r && r.pairs > 0)) return doc;
       return self.docPart(id, 1).then(function (t) {
         var rest = JSON.parse(t).r, out = {};
         Object.keys(doc).forEach(function (k) { out[k] = doc[k]; });
@@ -269,20 +274,16 @@
     });
   };
 
-  function leadsShowQuery(index, parsed, doc) {
-    var set = highlightSet(index, parsed), found = {}, any = false;
+  function leadsShowQuery(index, parsed, doc, adjacent) {
+    var forms = markForms(index, parsed), shown = {}, pairs = {};
+    // The snippet shows a section's text, not its title: the text must show it.
     doc.x.forEach(function (sec) {
-      tokenize(sec[1] + " " + sec[2]).forEach(function (t) { if (set[t.fold]) { found[t.fold] = 1; any = true; } });
+      var toks = tokenize(sec[2]);
+      marks(toks, forms, shown);
+      for (var i = 1; i < toks.length; i++) pairs[toks[i - 1].fold + " " + toks[i].fold] = 1;
     });
-    return any && parsed.words.every(function (w) { return found[w.fold] || inGroup(index, w); });
-  }
-
-  /* A word met in the leads only through an abbreviation group (PCTNTC
-   * shown as "phòng, chống tham nhũng") counts as shown. */
-  function inGroup(index, w) {
-    return ((index.meta && index.meta.groups) || []).some(function (g) {
-      return g.some(function (form) { return (" " + form + " ").indexOf(" " + w.fold + " ") >= 0; });
-    });
+    return forms.words.every(function (w) { return shown[w]; }) &&
+      (!adjacent || parsed.pairs.some(function (p) { return pairs[p.key]; }));
   }
 
   var DIMS = ["kind", "issuer", "recipient", "topic"];
@@ -387,47 +388,81 @@
     });
   }
 
-  /* Folded tokens to highlight: the query's, and every form of an
-   * abbreviation group one of whose forms the query names or contains. */
-  function highlightSet(index, parsed) {
-    var set = {}, q = " " + parsed.words.map(function (w) { return w.fold; }).join(" ") + " ";
-    parsed.words.forEach(function (w) { set[w.fold] = 1; });
-    ((index.meta && index.meta.groups) || []).forEach(function (g) {
-      var hit = g.some(function (form) {
-        return q.indexOf(" " + form + " ") >= 0 || (" " + form + " ").indexOf(q) >= 0;
-      });
-      if (hit) g.forEach(function (form) { form.split(" ").forEach(function (t) { set[t] = 1; }); });
-    });
-    return set;
-  }
-
   function escapeHtml(s) {
     return s.replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; });
   }
 
   var WINDOW = 28;
 
+  /* What a snippet marks: the query's adjacent pairs and the forms of the
+   * abbreviation groups it names, as sequences (each with the query words
+   * it stands for), and the query's words alone. */
+  function markForms(index, parsed) {
+    var words = parsed.words.map(function (w) { return w.fold; }), q = " " + words.join(" ") + " ", seqs = [];
+    parsed.pairs.forEach(function (p) { seqs.push({ toks: p.key.split(" "), stands: p.key.split(" ") }); });
+    ((index.meta && index.meta.groups) || []).forEach(function (g) {
+      // The query names a whole form: every form. A part of one ("tham
+      // nhung" of "phong chong tham nhung tieu cuc"): its one-word forms
+      // ("pctntc"), which stand for it.
+      var whole = g.some(function (form) { return q.indexOf(" " + form + " ") >= 0; });
+      var part = g.some(function (form) { return (" " + form + " ").indexOf(q) >= 0; });
+      var stands = words.filter(function (w) {
+        return g.some(function (form) { return (" " + form + " ").indexOf(" " + w + " ") >= 0; });
+      });
+      g.forEach(function (form) {
+        if (whole || (part && form.indexOf(" ") < 0)) seqs.push({ toks: form.split(" "), stands: stands });
+      });
+    });
+    return { words: words, seqs: seqs };
+  }
+
+  /* Which tokens to mark (1) in a text, and in `shown` the query words the
+   * marks show. A word of a query pair found adjacent in this text is
+   * marked only there: "tham nhung" marks "tham nhũng", not "những"
+   * elsewhere. Group words are marked only as a whole form: "chống" alone
+   * is not "phòng, chống tham nhũng, tiêu cực". */
+  function marks(toks, forms, shown) {
+    var out = new Uint8Array(toks.length), inPhrase = {};
+    shown = shown || {};
+    forms.seqs.forEach(function (seq) {
+      var n = seq.toks.length;
+      for (var i = 0; i + n <= toks.length; i++) {
+        var k = 0;
+        while (k < n && toks[i + k].fold === seq.toks[k]) k++;
+        if (k < n) continue;
+        for (k = 0; k < n; k++) { out[i + k] = 1; inPhrase[seq.toks[k]] = 1; }
+        seq.stands.forEach(function (w) { shown[w] = 1; });
+      }
+    });
+    toks.forEach(function (t, i) {
+      if (!inPhrase[t.fold] && forms.words.indexOf(t.fold) >= 0) { out[i] = 1; shown[t.fold] = 1; }
+    });
+    return out;
+  }
+
   /* The section where the query matches best and a snippet of it, HTML
    * with matched words in <mark>. */
   function snippet(index, parsed, doc) {
-    var set = highlightSet(index, parsed), best = null;
+    var forms = markForms(index, parsed), best = null;
     doc.x.forEach(function (sec, si) {
       var text = sec[2] || sec[1] || "", toks = tokenize(text), titleToks = tokenize(sec[1] || "");
-      var hits = 0, seen = {};
-      titleToks.forEach(function (t) { if (set[t.fold]) { hits += 2; seen[t.fold] = 1; } });
-      toks.forEach(function (t) { if (set[t.fold]) { hits++; seen[t.fold] = 1; } });
-      var distinct = Object.keys(seen).length * 100 + hits;
-      if (distinct > 0 && (!best || distinct > best.rank)) best = { rank: distinct, si: si, text: text, toks: toks };
+      // Words shown in the text first, then how often; a title match breaks ties.
+      var hits = 0, seen = {}, tm = marks(titleToks, forms), bm = marks(toks, forms);
+      toks.forEach(function (t, i) { if (bm[i]) { hits += 2; seen[t.fold] = 1; } });
+      titleToks.forEach(function (t, i) { if (tm[i]) hits++; });
+      var distinct = Object.keys(seen).length * 1000 + hits;
+      if (distinct > 0 && (!best || distinct > best.rank)) best = { rank: distinct, si: si, text: text, toks: toks, marked: bm };
     });
     if (!best) {
       var first = doc.x[0] || ["", "", ""], t0 = first[2] || "";
       best = { si: 0, text: t0, toks: tokenize(t0) };
+      best.marked = marks(best.toks, forms);
     }
-    var toks = best.toks, from = 0, top = -1;
+    var toks = best.toks, mark = best.marked, from = 0, top = -1;
     for (var i = 0; i < toks.length; i++) {
-      if (!set[toks[i].fold]) continue;
+      if (!mark[i]) continue;
       var c = 0, seen = {};
-      for (var j = i; j < toks.length && j < i + WINDOW; j++) if (set[toks[j].fold] && !seen[toks[j].fold]) { seen[toks[j].fold] = 1; c++; }
+      for (var j = i; j < toks.length && j < i + WINDOW; j++) if (mark[j] && !seen[toks[j].fold]) { seen[toks[j].fold] = 1; c++; }
       if (c > top) { top = c; from = i; }
     }
     from = Math.max(0, from - 6);
@@ -439,7 +474,7 @@
       var t = toks[i];
       html += escapeHtml(text.slice(pos, t.start));
       var w = escapeHtml(text.slice(t.start, t.end));
-      html += set[t.fold] ? "<mark>" + w + "</mark>" : w;
+      html += mark[i] ? "<mark>" + w + "</mark>" : w;
       pos = t.end;
     }
     if (to < toks.length) html += " …";
@@ -456,9 +491,9 @@
     Index: Index,
     search: search,
     snippet: snippet,
-    highlightSet: highlightSet,
     escapeHtml: escapeHtml,
     PAGE: PAGE,
+    ADJACENT: ADJACENT,
     DIMS: DIMS
   };
 });
