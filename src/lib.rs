@@ -58,6 +58,11 @@ pub struct BuildFailure {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Uses of a directive's text in a full build: its page (render) and the
+/// search index's length and terms passes. The text is released after the
+/// last ([`model::Body`]): at 100,000 directives that is a gigabyte.
+pub(crate) const BODY_USES: u32 = 3;
+
 /// The checked site graph, or every diagnostic that prevents it.
 pub fn site_graph(root: &Path, drafts: bool) -> (Option<resolve::SiteGraph>, Vec<Diagnostic>) {
     let mut diags = Diagnostics::default();
@@ -149,6 +154,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
         return Err(BuildFailure { diagnostics });
     };
     stage("parse, validate, resolve");
+    for &id in &graph.order {
+        graph.directive(id).body.release_after(BODY_USES);
+    }
     let theme = load::load_theme(&opts.root, graph.validated.config.theme.as_deref())
         .map_err(|e| fail("themes", "theme", e))?;
     let tera = render::compile_templates(&theme).map_err(|e| fail("themes", "template", e.0))?;

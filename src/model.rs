@@ -5,6 +5,8 @@ use crate::config::System;
 use crate::diagnostics::Loc;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -140,25 +142,81 @@ pub struct Reference {
 }
 
 /// A directive's Markdown: a range of its file's text, shared, so the text
-/// is held once from reading to rendering.
-#[derive(Debug, Clone)]
+/// is held once from reading to rendering. A one-shot build releases each
+/// text after its last use ([`Body::release_after`]): memory is then
+/// bounded by the metadata, not by the corpus.
+#[derive(Debug)]
 pub struct Body {
-    text: std::sync::Arc<str>,
+    text: Mutex<Option<Arc<str>>>,
     start: usize,
+    /// Uses left before the text is dropped; `u32::MAX`: never.
+    uses_left: AtomicU32,
+}
+
+/// A body's text, held while it is used.
+pub struct BodyText {
+    text: Arc<str>,
+    start: usize,
+}
+
+impl std::ops::Deref for BodyText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text[self.start..]
+    }
 }
 
 impl Body {
     /// The body of `text` from byte `start` (a char boundary).
-    pub fn new(text: std::sync::Arc<str>, start: usize) -> Body {
+    pub fn new(text: Arc<str>, start: usize) -> Body {
         let start = start.min(text.len());
-        Body { text, start }
+        Body {
+            text: Mutex::new(Some(text)),
+            start,
+            uses_left: AtomicU32::new(u32::MAX),
+        }
+    }
+
+    /// The text, or `None` once released.
+    pub fn get(&self) -> Option<BodyText> {
+        let text = self.text.lock().ok()?.clone()?;
+        Some(BodyText {
+            text,
+            start: self.start,
+        })
+    }
+
+    /// [`Body::get`], counting one of the uses after which the text is
+    /// released.
+    pub fn consume(&self) -> Option<BodyText> {
+        let text = self.get();
+        let counted = self
+            .uses_left
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n != u32::MAX && n > 0).then(|| n - 1)
+            });
+        if counted == Ok(1) {
+            if let Ok(mut t) = self.text.lock() {
+                *t = None;
+            }
+        }
+        text
+    }
+
+    /// Releases the text after `uses` calls of [`Body::consume`]. Until
+    /// this is called, the text is kept (serve renders pages again).
+    pub fn release_after(&self, uses: u32) {
+        self.uses_left.store(uses, Ordering::Release);
     }
 }
 
-impl std::ops::Deref for Body {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.text[self.start..]
+impl Clone for Body {
+    fn clone(&self) -> Body {
+        Body {
+            text: Mutex::new(self.text.lock().ok().and_then(|t| t.clone())),
+            start: self.start,
+            uses_left: AtomicU32::new(self.uses_left.load(Ordering::Acquire)),
+        }
     }
 }
 
@@ -204,5 +262,31 @@ impl Directive {
     /// Root-relative address of the directive's page, without leading slash.
     pub fn url(&self) -> String {
         format!("van-ban/{}/{}/", self.year(), self.slug)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_is_released_after_its_counted_uses_only() {
+        let body = Body::new(Arc::from("---\nx: 1\n---\nVăn bản"), 13);
+        assert_eq!(
+            body.consume().as_deref(),
+            Some("Văn bản"),
+            "kept until counted"
+        );
+        body.release_after(2);
+        let held = body.consume();
+        assert_eq!(body.get().as_deref(), Some("Văn bản"));
+        assert_eq!(body.consume().as_deref(), Some("Văn bản"), "the last use");
+        assert!(body.get().is_none(), "released");
+        assert!(body.consume().is_none());
+        assert_eq!(
+            held.as_deref(),
+            Some("Văn bản"),
+            "a held text outlives release"
+        );
     }
 }

@@ -191,7 +191,7 @@ pub fn parse_directive(file: SourceFile) -> Result<DirectiveDraft, Diagnostic> {
     let yaml = yaml.to_string();
     let body_line = close_line + 1;
     let body = Body::new(file.text.clone(), body_start);
-    let scan = body::scan(&body, body_line);
+    let scan = body::scan(&file.text[body_start.min(file.text.len())..], body_line);
     Ok(DirectiveDraft {
         file: file.path,
         front,

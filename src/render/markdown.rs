@@ -57,15 +57,15 @@ impl Glossary {
     }
 }
 
-pub fn render_body(d: &Directive, ctx: &BodyContext) -> String {
-    let mut out = String::with_capacity(d.body.len() * 3 / 2);
+pub fn render_body(d: &Directive, body: &str, ctx: &BodyContext) -> String {
+    let mut out = String::with_capacity(body.len() * 3 / 2);
     let mut events: Vec<Event> = Vec::new();
     let mut sections = d.sections.iter();
     let mut opaque_depth = 0usize;
     let mut text_run = String::new();
     let mut code: Option<(String, String)> = None; // (language, text)
 
-    for event in Parser::new_ext(&d.body, markdown_options()) {
+    for event in Parser::new_ext(body, markdown_options()) {
         if let Some((_, text)) = code.as_mut() {
             match event {
                 Event::Text(t) => text.push_str(&t),

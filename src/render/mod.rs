@@ -6,6 +6,7 @@ pub mod dates;
 mod graph;
 pub mod markdown;
 mod views;
+pub(crate) use views::released;
 
 use crate::load::Theme;
 use crate::resolve::SiteGraph;
@@ -258,7 +259,7 @@ fn render_job(
         site,
     };
     let mut ctx = Context::from_serialize(&base).map_err(|e| RenderError(error_chain(&e)))?;
-    views::fill(&mut ctx, graph, site, &base.root, &job.kind);
+    views::fill(&mut ctx, graph, site, &base.root, &job.kind).map_err(RenderError)?;
     // Rendered to bytes: `render` would check the whole page is UTF-8 again.
     let mut html = Vec::with_capacity(16 * 1024);
     tera.render_to(job.template, &ctx, &mut html).map_err(|e| {

@@ -347,7 +347,7 @@ pub(crate) fn fill(
     site: &SiteView,
     root: &str,
     kind: &PageKind,
-) {
+) -> Result<(), String> {
     let v = &graph.validated;
     match kind {
         PageKind::Home => {
@@ -364,7 +364,7 @@ pub(crate) fn fill(
             ctx.insert("years", &year_counts(graph));
             ctx.insert("total", &graph.order.len());
         }
-        PageKind::Directive(id) => directive_data(ctx, graph, site, root, *id),
+        PageKind::Directive(id) => directive_data(ctx, graph, site, root, *id)?,
         PageKind::Recipient(slug) => recipient_data(ctx, graph, site, slug),
         PageKind::Recipients => {
             let counts = graph
@@ -419,6 +419,7 @@ pub(crate) fn fill(
         }
         PageKind::Sitemap => ctx.insert("urls", &sitemap_urls(graph)),
     }
+    Ok(())
 }
 
 /// Topics by name, in the order [`name_order`] gives.
@@ -560,7 +561,13 @@ fn ref_views(graph: &SiteGraph, refs: &[(crate::model::Reference, Target)]) -> V
         .collect()
 }
 
-fn directive_data(ctx: &mut Context, graph: &SiteGraph, site: &SiteView, root: &str, id: Id) {
+fn directive_data(
+    ctx: &mut Context,
+    graph: &SiteGraph,
+    site: &SiteView,
+    root: &str,
+    id: Id,
+) -> Result<(), String> {
     let v = &graph.validated;
     let d = graph.directive(id);
     let cfg = &v.config;
@@ -579,8 +586,10 @@ fn directive_data(ctx: &mut Context, graph: &SiteGraph, site: &SiteView, root: &
         .iter()
         .map(|((key, date), &target)| ((key.clone(), *date), graph.directive(target).url()))
         .collect();
+    let body = d.body.consume().ok_or_else(|| released(d))?;
     let body_html = render_body(
         d,
+        &body,
         &BodyContext {
             root,
             links,
@@ -651,6 +660,7 @@ fn directive_data(ctx: &mut Context, graph: &SiteGraph, site: &SiteView, root: &
         }),
     );
     ctx.insert("graph_svg", &super::graph::svg(graph, id, root));
+    Ok(())
 }
 
 fn capitalize(s: &str) -> String {
@@ -693,4 +703,13 @@ fn sitemap_urls(graph: &SiteGraph) -> Vec<String> {
     urls.extend(graph.by_year.keys().map(|&y| year_url(y)));
     urls.sort();
     urls
+}
+
+/// The error for a body used after its last counted use: a bug in the
+/// count of [`crate::BODY_USES`], never the editor's.
+pub(crate) fn released(d: &crate::model::Directive) -> String {
+    format!(
+        "internal error: the text of {} was released before its last use",
+        d.file
+    )
 }

@@ -30,7 +30,7 @@
 use super::{Token, fnv1a};
 use crate::model::Directive;
 use crate::parse::body::markdown_options;
-use crate::render::{Page, dates};
+use crate::render::{Page, dates, released};
 use crate::resolve::SiteGraph;
 use flate2::Compression;
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
@@ -170,11 +170,11 @@ impl Abbreviations {
 
 /// The text of a directive by section: (anchor, title, text). The first
 /// section is the text before any heading, with an empty anchor.
-pub fn sections_text(d: &Directive) -> Vec<(String, String, String)> {
+pub fn sections_text(d: &Directive, body: &str) -> Vec<(String, String, String)> {
     let mut out = vec![(String::new(), String::new(), String::new())];
     let mut ids = d.sections.iter();
     let mut in_heading = false;
-    for event in Parser::new_ext(&d.body, markdown_options()) {
+    for event in Parser::new_ext(body, markdown_options()) {
         match event {
             Event::Start(Tag::Heading { .. }) => {
                 let id = ids.next().map_or(String::new(), |s| s.id.clone());
@@ -468,8 +468,9 @@ fn doc_terms(
     abbr: &Abbreviations,
     vocab: &mut Vocab,
     terms: &mut Acc,
-) -> (Vec<(u64, f32)>, Store) {
+) -> Result<(Vec<(u64, f32)>, Store), String> {
     let d = graph.directive(id);
+    let body = d.body.consume().ok_or_else(|| released(d))?;
     let v = &graph.validated;
     // A topic's forms already name each other: no expansion, and each of
     // their words counts once, or a tagged text would outweigh any body.
@@ -497,7 +498,7 @@ fn doc_terms(
         .map_or(d.issuer.as_str(), |o| &o.name);
     add(kind, W_BODY);
     add(issuer, W_BODY);
-    let sections = sections_text(d);
+    let sections = sections_text(d, &body);
     for (_, title, text) in &sections {
         add(title, W_HEADING);
         for para in text.split('\n') {
@@ -533,13 +534,13 @@ fn doc_terms(
             .collect();
         serde_json::to_vec(&serde_json::json!({ "r": rest })).unwrap_or_default()
     });
-    (
+    Ok((
         terms.drain(vocab),
         Store {
             lead: lead_json,
             full,
         },
-    )
+    ))
 }
 
 /// A `d/` file: address, number, date, subject, kind, issuer, sections
@@ -866,14 +867,14 @@ fn coarsen(s: u8) -> u8 {
 
 /// A directive's length for BM25: its tokens in subject and body, counted
 /// without normalizing them.
-fn doc_len(d: &Directive) -> usize {
+fn doc_len(d: &Directive, body: &str) -> usize {
     let mut n = 0;
     let mut inside = false;
     for c in d
         .subject
         .chars()
         .chain(std::iter::once(' '))
-        .chain(d.body.chars())
+        .chain(body.chars())
     {
         let t = super::is_token_char(c);
         if t && !inside {
@@ -920,8 +921,12 @@ pub fn build_streaming(
     let lens: Vec<usize> = graph
         .order
         .par_iter()
-        .map(|&id| doc_len(graph.directive(id)))
-        .collect();
+        .map(|&id| {
+            let d = graph.directive(id);
+            let body = d.body.consume().ok_or_else(|| released(d))?;
+            Ok(doc_len(d, &body))
+        })
+        .collect::<Result<_, String>>()?;
     let avg_len = lens.iter().sum::<usize>() as f32 / n.max(1) as f32;
 
     // Per chunk of documents: its postings, split in PARTS by key hash so
@@ -938,7 +943,15 @@ pub fn build_streaming(
             let mut stores = Vec::with_capacity(ids.len());
             for (j, &id) in ids.iter().enumerate() {
                 let doc = c * CHUNK + j;
-                let (terms, store) = doc_terms(graph, id, &abbr, &mut vocab, &mut acc);
+                let (terms, store) = match doc_terms(graph, id, &abbr, &mut vocab, &mut acc) {
+                    Ok(done) => done,
+                    Err(e) => {
+                        if let Ok(mut first) = failed.lock() {
+                            first.get_or_insert(e);
+                        }
+                        continue;
+                    }
+                };
                 for (key, wtf) in terms {
                     by_key
                         .entry(key)
