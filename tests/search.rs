@@ -299,7 +299,10 @@ fn long_postings_are_packed_and_read_by_range() {
     let script = format!(
         "import {{ S, openIndex }} from {harness:?};\n\
          const res = await S.search(openIndex({site:?}), 'tuyen truyen', {{}});\n\
-         if (res.results.length < {EXTRA}) throw new Error('only ' + res.results.length);\n",
+         if (res.results.length < {EXTRA}) throw new Error('only ' + res.results.length);\n\
+         const quoted = await S.search(openIndex({site:?}), '\"đẩy mạnh tuyên truyền\"', {{}});\n\
+         if (quoted.results.length !== S.VERIFY_MAX || quoted.unchecked < {EXTRA} - S.VERIFY_MAX)\n\
+           throw new Error('quoted: ' + quoted.results.length + ' checked, ' + quoted.unchecked + ' not');\n",
         harness = repo().join("tests/js/harness.mjs").display().to_string(),
         site = site.display().to_string(),
     );

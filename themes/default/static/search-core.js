@@ -89,9 +89,10 @@
   /* Words and adjacent pairs of a query; text between double quotes must
    * occur as written (its pairs are required). */
   function parseQuery(q) {
-    var parts = String(q || "").split('"'), words = [], seen = {}, pairs = [], pseen = {};
+    var parts = String(q || "").split('"'), words = [], seen = {}, pairs = [], pseen = {}, phrases = [], runs = [];
     for (var i = 0; i < parts.length; i++) {
       var toks = tokenize(parts[i]), quoted = i % 2 === 1;
+      if (toks.length > 2) (quoted ? phrases : runs).push(toks.map(function (t) { return t.fold; }));
       for (var j = 0; j < toks.length; j++) {
         var t = toks[j];
         if (!seen[t.norm]) { seen[t.norm] = 1; words.push({ norm: t.norm, fold: t.fold, marked: t.norm !== t.fold }); }
@@ -102,7 +103,7 @@
         }
       }
     }
-    return { words: words, pairs: pairs };
+    return { words: words, pairs: pairs, phrases: phrases, runs: runs };
   }
 
   function decodeList(s) {
@@ -128,9 +129,8 @@
   var FOLDED = 0.4;
   var PAIR_WEIGHT = 2;
   var PAGE = 10;
-  /* Results per page whose snippet must show the query's words adjacent
-   * when their text has them so (fetching the rest of the text if need
-   * be): the first ones, to keep a query's download small. */
+  /* First results of a page whose snippet shows the query's words
+   * adjacent when the text has them so. */
   var ADJACENT = 2;
 
   /* An index reader. `load(path)` resolves to the text of a file of the
@@ -145,6 +145,7 @@
     this.shards = {};
     this.facets = null;
     this.docs = {};
+    this.fulls = {};
     this.heads = {};
     this.bytes = 0;
   }
@@ -263,15 +264,26 @@
   Index.prototype.docFor = function (id, parsed, r) {
     var self = this;
     return this.doc(id).then(function (doc) {
-      if (!doc.f || leadsShowQuery(self, parsed, doc, r && r.pairs > 0)) return doc;
-      return self.docPart(id, 1).then(function (t) {
-        var rest = JSON.parse(t).r, out = {};
-        Object.keys(doc).forEach(function (k) { out[k] = doc[k]; });
-        out.x = doc.x.map(function (sec, i) { return [sec[0], sec[1], sec[2] + (rest[i] || "")]; });
-        out.f = 0;
-        return out;
-      });
+      return leadsShowQuery(self, parsed, doc, r && r.pairs > 0) ? doc : self.fullDoc(id);
     });
+  };
+
+  /* The summary with the whole text of each section. */
+  Index.prototype.fullDoc = function (id) {
+    var self = this;
+    if (!this.fulls[id]) {
+      this.fulls[id] = this.doc(id).then(function (doc) {
+        if (!doc.f) return doc;
+        return self.docPart(id, 1).then(function (t) {
+          var rest = JSON.parse(t).r, out = {};
+          Object.keys(doc).forEach(function (k) { out[k] = doc[k]; });
+          out.x = doc.x.map(function (sec, i) { return [sec[0], sec[1], sec[2] + (rest[i] || "")]; });
+          out.f = 0;
+          return out;
+        });
+      });
+    }
+    return this.fulls[id];
   };
 
   function leadsShowQuery(index, parsed, doc, adjacent) {
@@ -383,7 +395,11 @@
         results.sort(function (a, b) {
           return b.pairs - a.pairs || b.exact - a.exact || b.score - a.score || a.doc - b.doc;
         });
-        return { query: parsed, results: results, missing: [], counts: counts(index, results.map(function (r) { return r.doc; })) };
+        return verifyPhrases(index, parsed, results).then(function (v) {
+          return rerankRuns(index, parsed, v.results).then(function (results) { v.results = results; return v; });
+        }).then(function (v) {
+          return { query: parsed, results: v.results, unchecked: v.unchecked, missing: [], counts: counts(index, v.results.map(function (r) { return r.doc; })) };
+        });
       });
     });
   }
@@ -394,16 +410,60 @@
 
   var WINDOW = 28;
 
-  /* What a snippet marks: the query's adjacent pairs and the forms of the
-   * abbreviation groups it names, as sequences (each with the query words
-   * it stands for), and the query's words alone. */
+  /* The index knows pairs, not longer runs: a quoted phrase of three
+   * words or more is checked in the text of the first VERIFY_MAX
+   * candidates; the others are dropped, counted in `unchecked`. */
+  var VERIFY_MAX = 100;
+
+  function verifyPhrases(index, parsed, results) {
+    if (!parsed.phrases.length) return Promise.resolve({ results: results, unchecked: 0 });
+    var head = results.slice(0, VERIFY_MAX);
+    return Promise.all(head.map(function (r) { return index.fullDoc(r.doc); })).then(function (docs) {
+      return {
+        results: head.filter(function (r, i) { return hasPhrases(index, parsed.phrases, docs[i]); }),
+        unchecked: results.length - head.length
+      };
+    });
+  }
+
+  /* Unquoted runs of three words or more: on the first page, documents
+   * saying them in sequence come before those with only their pairs. */
+  function rerankRuns(index, parsed, results) {
+    if (!parsed.runs.length) return Promise.resolve(results);
+    var head = results.slice(0, PAGE);
+    return Promise.all(head.map(function (r) { return index.fullDoc(r.doc); })).then(function (docs) {
+      var said = head.map(function (r, i) { return hasPhrases(index, parsed.runs, docs[i]); });
+      var first = head.filter(function (r, i) { return said[i]; }), then = head.filter(function (r, i) { return !said[i]; });
+      return first.concat(then, results.slice(PAGE));
+    });
+  }
+
+  /* Whether a document says every phrase in one field or paragraph, or
+   * another form of an abbreviation group containing it. */
+  function hasPhrases(index, phrases, doc) {
+    var fields = [doc.n, doc.s];
+    doc.x.forEach(function (sec) { fields.push(sec[1]); fields = fields.concat(sec[2].split("\n")); });
+    var text = fields.map(function (f) {
+      return " " + tokenize(f).map(function (t) { return t.fold; }).join(" ") + " ";
+    }).join("|");
+    var groups = (index.meta && index.meta.groups) || [];
+    return phrases.every(function (p) {
+      var phrase = " " + p.join(" ") + " ";
+      if (text.indexOf(phrase) >= 0) return true;
+      return groups.some(function (g) {
+        return g.some(function (form) { return (" " + form + " ").indexOf(phrase) >= 0; }) &&
+          g.some(function (form) { return text.indexOf(" " + form + " ") >= 0; });
+      });
+    });
+  }
+
+  /* What a snippet marks: sequences (query pairs, forms of the groups the
+   * query names), each with the query words it stands for; and words. */
   function markForms(index, parsed) {
     var words = parsed.words.map(function (w) { return w.fold; }), q = " " + words.join(" ") + " ", seqs = [];
     parsed.pairs.forEach(function (p) { seqs.push({ toks: p.key.split(" "), stands: p.key.split(" ") }); });
     ((index.meta && index.meta.groups) || []).forEach(function (g) {
-      // The query names a whole form: every form. A part of one ("tham
-      // nhung" of "phong chong tham nhung tieu cuc"): its one-word forms
-      // ("pctntc"), which stand for it.
+      // A whole form named: every form; a part of one: one-word forms.
       var whole = g.some(function (form) { return q.indexOf(" " + form + " ") >= 0; });
       var part = g.some(function (form) { return (" " + form + " ").indexOf(q) >= 0; });
       var stands = words.filter(function (w) {
@@ -416,11 +476,9 @@
     return { words: words, seqs: seqs };
   }
 
-  /* Which tokens to mark (1) in a text, and in `shown` the query words the
-   * marks show. A word of a query pair found adjacent in this text is
-   * marked only there: "tham nhung" marks "tham nhũng", not "những"
-   * elsewhere. Group words are marked only as a whole form: "chống" alone
-   * is not "phòng, chống tham nhũng, tiêu cực". */
+  /* Tokens to mark (1), and in `shown` the query words marked. A word of
+   * a pair found adjacent is marked only there ("tham nhung": not
+   * "những" elsewhere); group words only as a whole form. */
   function marks(toks, forms, shown) {
     var out = new Uint8Array(toks.length), inPhrase = {};
     shown = shown || {};
@@ -494,6 +552,7 @@
     escapeHtml: escapeHtml,
     PAGE: PAGE,
     ADJACENT: ADJACENT,
+    VERIFY_MAX: VERIFY_MAX,
     DIMS: DIMS
   };
 });

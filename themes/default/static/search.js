@@ -162,7 +162,8 @@
         } else if (!res.results.length) {
           status.textContent = "Không tìm thấy văn bản nào khớp với tất cả từ khóa và bộ lọc.";
         } else {
-          status.textContent = "Tìm thấy " + res.results.length + " văn bản.";
+          status.textContent = "Tìm thấy " + res.results.length + " văn bản." + (res.unchecked ?
+            " Cụm từ trong ngoặc kép được đối chiếu trong " + S.VERIFY_MAX + " văn bản đầu; " + res.unchecked + " văn bản sau đó chưa được xét." : "");
         }
         more.hidden = true;
         return showMore(seq, started);
