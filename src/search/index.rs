@@ -271,9 +271,25 @@ impl std::hash::Hasher for IntHash {
         self.0 = (x ^ (x >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         self.0 ^= self.0 >> 32;
     }
+    fn write_u128(&mut self, x: u128) {
+        self.write_u64((x as u64) ^ ((x >> 64) as u64).rotate_left(23));
+    }
 }
 
 type IntMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<IntHash>>;
+
+/// A word of at most 15 bytes as a number: its bytes, little-endian, and
+/// its length in the last byte (so "a" and "a\0" differ).
+fn short_key(raw: &str) -> Option<u128> {
+    let b = raw.as_bytes();
+    if b.len() > 15 {
+        return None;
+    }
+    let mut buf = [0u8; 16];
+    buf[..b.len()].copy_from_slice(b);
+    buf[15] = b.len() as u8;
+    Some(u128::from_le_bytes(buf))
+}
 
 /// A word as read: its folded form and variant (ids in [`Vocab`]).
 #[derive(Clone, Copy)]
@@ -290,6 +306,9 @@ struct Word {
 /// their vocabulary, so most tokens are one hash lookup.
 #[derive(Default)]
 struct Vocab {
+    /// Words of up to 15 bytes by [`short_key`] (most syllables: no
+    /// string to hash or compare), longer ones by their text.
+    by_short: HashMap<u128, u32, std::hash::BuildHasherDefault<IntHash>>,
     by_raw: FastMap<String, u32>,
     words: Vec<Word>,
     folds: Vec<String>,
@@ -316,7 +335,12 @@ fn intern(ids: &mut FastMap<String, u32>, list: &mut Vec<String>, s: String) -> 
 
 impl Vocab {
     fn word(&mut self, raw: &str, abbr: &Abbreviations) -> u32 {
-        if let Some(&i) = self.by_raw.get(raw) {
+        let short = short_key(raw);
+        let known = match short {
+            Some(k) => self.by_short.get(&k),
+            None => self.by_raw.get(raw),
+        };
+        if let Some(&i) = known {
             return i;
         }
         let norm = super::normalize_word(raw);
@@ -339,7 +363,10 @@ impl Vocab {
         };
         let i = self.words.len() as u32;
         self.words.push(w);
-        self.by_raw.insert(raw.to_string(), i);
+        match short {
+            Some(k) => self.by_short.insert(k, i),
+            None => self.by_raw.insert(raw.to_string(), i),
+        };
         i
     }
 
@@ -1275,6 +1302,19 @@ mod tests {
         assert!(score(W_NUMBER, 1000, avg) > score(3.0, 1000, avg));
         assert_eq!(score(1e9, 10, avg), 35);
         assert!(score(0.001, 10_000, avg) >= 1);
+    }
+
+    #[test]
+    fn short_keys_differ_for_different_words() {
+        let words = ["", "a", "a\0", "hóa", "hòa", "nghiêng", "123456789012345"];
+        let keys: Vec<_> = words.iter().map(|w| short_key(w)).collect();
+        for (i, a) in keys.iter().enumerate() {
+            assert!(a.is_some());
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(short_key("1234567890123456"), None, "16 bytes: by text");
     }
 
     #[test]
