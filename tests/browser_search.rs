@@ -210,6 +210,11 @@ fn abbreviations_numbers_and_topic_filters_from_the_address() {
     );
     let got = result_numbers(&dom);
     assert!(got.contains(&SEED.to_string()), "{got:?}");
+    // The filter shows the topic by name (names come with facets.gz).
+    assert!(
+        dom.contains(r#"<option value="pctntc">Phòng, chống tham nhũng, tiêu cực ("#),
+        "{dom}"
+    );
     let none = open(&browser, &server, "tim-kiem/?q=xyzzy+tham");
     assert!(result_numbers(&none).is_empty());
     assert!(none.contains("Không tìm thấy"), "says so");

@@ -1167,31 +1167,32 @@ fn meta(graph: &SiteGraph, shards: u32, abbr: &Abbreviations) -> Vec<u8> {
             _ => years.push((y, i, i + 1)),
         }
     }
-    let facets: BTreeMap<&str, Vec<Value>> = facet_values(graph)
-        .into_iter()
-        .map(|(dim, list)| {
-            (
-                dim,
-                list.into_iter()
-                    .map(|(name, slug, ids)| json!([slug, name, ids.len()]))
-                    .collect(),
-            )
-        })
-        .collect();
     serde_json::to_vec(&json!({
         "v": 1,
         "n": graph.order.len(),
         "shards": shards,
         "block": BLOCK,
         "years": years.iter().map(|(y, s, e)| json!([y, s, e])).collect::<Vec<_>>(),
-        "facets": facets,
         "groups": abbr.folded_groups(),
     }))
     .unwrap_or_default()
 }
 
+/// `facets.gz`, read only when a filter is used: per dimension its values
+/// `[slug, name, count]` in display order, and each value's documents.
 fn facets(graph: &SiteGraph) -> Vec<u8> {
-    let map: BTreeMap<&str, BTreeMap<String, String>> = facet_values(graph)
+    let all = facet_values(graph);
+    let values: BTreeMap<&str, Vec<Value>> = all
+        .iter()
+        .map(|(dim, list)| {
+            let list = list
+                .iter()
+                .map(|(name, slug, ids)| json!([slug, name, ids.len()]))
+                .collect();
+            (*dim, list)
+        })
+        .collect();
+    let docs: BTreeMap<&str, BTreeMap<String, String>> = all
         .into_iter()
         .map(|(dim, list)| {
             let values = list
@@ -1212,7 +1213,7 @@ fn facets(graph: &SiteGraph) -> Vec<u8> {
             (dim, values)
         })
         .collect();
-    serde_json::to_vec(&map).unwrap_or_default()
+    serde_json::to_vec(&json!({ "values": values, "docs": docs })).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -131,6 +131,8 @@ test("a query reads only the parts it needs", async () => {
   // meta + at most one shard per key (2 words + 1 pair), and own files.
   assert.ok(fresh.files <= 1 + 3 * 2, `${fresh.files} files`);
   assert.equal(fresh.facets, null, "facets load only for filters");
+  await fresh.loadFacets();
+  assert.deepEqual(fresh.facetValues.kind.find((v) => v[0] === "ke-hoach"), ["ke-hoach", "Kế hoạch", 2]);
 });
 
 test("a word beyond the section leads loads the whole text for its snippet", async () => {

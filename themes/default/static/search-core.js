@@ -144,6 +144,7 @@
     this.meta = null;
     this.shards = {};
     this.facets = null;
+    this.facetValues = {};
     this.docs = {};
     this.fulls = {};
     this.heads = {};
@@ -208,7 +209,8 @@
     var self = this;
     if (!this.facetsPromise) {
       this.facetsPromise = this.load("facets.gz").then(function (t) {
-        var raw = JSON.parse(t), out = {};
+        var all = JSON.parse(t), raw = all.docs, out = {};
+        self.facetValues = all.values;
         Object.keys(raw).forEach(function (dim) {
           out[dim] = {};
           Object.keys(raw[dim]).forEach(function (v) {

@@ -65,7 +65,7 @@
 
   function facetValues(dim) {
     if (dim === "year") return index.meta.years.map(function (r) { return [String(r[0]), String(r[0]), r[2] - r[1]]; });
-    return index.meta.facets[dim] || [];
+    return index.facetValues[dim] || [];
   }
 
   function renderFacets(counts) {
