@@ -882,21 +882,7 @@ fn coarsen(s: u8) -> u8 {
 /// A directive's length for BM25: its tokens in subject and body, counted
 /// without normalizing them.
 fn doc_len(d: &Directive, body: &str) -> usize {
-    let mut n = 0;
-    let mut inside = false;
-    for c in d
-        .subject
-        .chars()
-        .chain(std::iter::once(' '))
-        .chain(body.chars())
-    {
-        let t = super::is_token_char(c);
-        if t && !inside {
-            n += 1;
-        }
-        inside = t;
-    }
-    n
+    super::word_ranges(&d.subject).count() + super::word_ranges(body).count()
 }
 
 /// Every file of the search index, sorted by path.

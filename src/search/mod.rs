@@ -69,25 +69,42 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     word_ranges(text).map(|(s, e)| token(text, s, e)).collect()
 }
 
-/// Byte ranges of the tokens of `text`, not yet normalized.
+/// Byte ranges of the tokens of `text`, not yet normalized. ASCII bytes
+/// are tested as bytes, only the others decoded: this runs over every word
+/// of the corpus, twice.
 pub fn word_ranges(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let mut chars = text.char_indices().peekable();
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    // Whether the char at `i` belongs to a token, and its length.
+    let char_at = move |i: usize| -> (bool, usize) {
+        let b = bytes[i];
+        if b < 0x80 {
+            return (b.is_ascii_alphanumeric(), 1);
+        }
+        text[i..]
+            .chars()
+            .next()
+            .map_or((false, 1), |c| (is_token_char(c), c.len_utf8()))
+    };
     std::iter::from_fn(move || {
         let start = loop {
-            let (i, c) = chars.next()?;
-            if is_token_char(c) {
-                break i;
+            if at >= bytes.len() {
+                return None;
             }
+            let (token, len) = char_at(at);
+            if token {
+                break at;
+            }
+            at += len;
         };
-        let mut end = text.len();
-        while let Some(&(i, c)) = chars.peek() {
-            if !is_token_char(c) {
-                end = i;
+        while at < bytes.len() {
+            let (token, len) = char_at(at);
+            if !token {
                 break;
             }
-            chars.next();
+            at += len;
         }
-        Some((start, end))
+        Some((start, at))
     })
 }
 
