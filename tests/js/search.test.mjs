@@ -153,4 +153,7 @@ test("a phrase found adjacent is marked there only, not its words apart", async 
   assert.deepEqual(marked("nhung"), ["Những", "nhũng", "những"], "a word alone matches every variant");
   assert.deepEqual(marked("PCTNTC"), ["phòng", "chống", "tham", "nhũng", "tiêu", "cực"], "the whole expansion, not \"chống\" alone");
   assert.deepEqual(marked("tham nhung", "Công tác PCTNTC và chống lãng phí."), ["PCTNTC"], "the abbreviation of a phrase it contains");
+  const filler = (n) => Array.from({ length: n }, (_, i) => "từ" + i).join(" ");
+  const apart = `${filler(8)} PCTNTC ${filler(22)} tham nhũng ${filler(30)}`;
+  assert.deepEqual(marked("tham nhung", apart), ["PCTNTC", "tham", "nhũng"], "the passage shows every mark it was chosen for");
 });

@@ -525,8 +525,9 @@
       for (var j = i; j < toks.length && j < i + WINDOW; j++) if (mark[j] && !seen[toks[j].fold]) { seen[toks[j].fold] = 1; c++; }
       if (c > top) { top = c; from = i; }
     }
-    from = Math.max(0, from - 6);
+    // Six words of context before, and the whole span counted above.
     var to = Math.min(toks.length, from + WINDOW), html = "", text = best.text;
+    from = Math.max(0, from - 6);
     if (!toks.length) return { anchor: doc.x[best.si] ? doc.x[best.si][0] : "", html: escapeHtml(text.slice(0, 200)) };
     var pos = toks[from].start;
     html += from > 0 ? "… " : "";
