@@ -163,7 +163,7 @@
           status.textContent = "Không tìm thấy văn bản nào khớp với tất cả từ khóa và bộ lọc.";
         } else {
           status.textContent = "Tìm thấy " + res.results.length + " văn bản." + (res.unchecked ?
-            " Cụm từ trong ngoặc kép được đối chiếu trong " + S.VERIFY_MAX + " văn bản đầu; " + res.unchecked + " văn bản sau đó chưa được xét." : "");
+            " Cụm từ trong ngoặc kép chỉ được đối chiếu với " + S.VERIFY_MAX + " văn bản đầu tiên; " + res.unchecked + " văn bản còn lại chưa được xét." : "");
         }
         more.hidden = true;
         return showMore(seq, started);
