@@ -259,6 +259,18 @@ impl Directive {
         self.date.year()
     }
 
+    /// The body's text for one counted use ([`Body::consume`]); an error
+    /// once released, which is a bug in [`crate::BODY_USES`], never the
+    /// editor's.
+    pub fn body_text(&self) -> Result<BodyText, String> {
+        self.body.consume().ok_or_else(|| {
+            format!(
+                "internal error: the text of {} was released before its last use",
+                self.file
+            )
+        })
+    }
+
     /// Root-relative address of the directive's page, without leading slash.
     pub fn url(&self) -> String {
         format!("van-ban/{}/{}/", self.year(), self.slug)

@@ -6,7 +6,6 @@ pub mod dates;
 mod graph;
 pub mod markdown;
 mod views;
-pub(crate) use views::released;
 
 use crate::load::Theme;
 use crate::resolve::SiteGraph;

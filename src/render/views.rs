@@ -586,7 +586,7 @@ fn directive_data(
         .iter()
         .map(|((key, date), &target)| ((key.clone(), *date), graph.directive(target).url()))
         .collect();
-    let body = d.body.consume().ok_or_else(|| released(d))?;
+    let body = d.body_text()?;
     let body_html = render_body(
         d,
         &body,
@@ -703,13 +703,4 @@ fn sitemap_urls(graph: &SiteGraph) -> Vec<String> {
     urls.extend(graph.by_year.keys().map(|&y| year_url(y)));
     urls.sort();
     urls
-}
-
-/// The error for a body used after its last counted use: a bug in the
-/// count of [`crate::BODY_USES`], never the editor's.
-pub(crate) fn released(d: &crate::model::Directive) -> String {
-    format!(
-        "internal error: the text of {} was released before its last use",
-        d.file
-    )
 }

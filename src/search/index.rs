@@ -30,7 +30,7 @@
 use super::{Token, fnv1a};
 use crate::model::Directive;
 use crate::parse::body::markdown_options;
-use crate::render::{Page, dates, released};
+use crate::render::{Page, dates};
 use crate::resolve::SiteGraph;
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use rayon::prelude::*;
@@ -496,7 +496,7 @@ fn doc_terms(
     terms: &mut Acc,
 ) -> Result<(Vec<(u64, f32)>, Store), String> {
     let d = graph.directive(id);
-    let body = d.body.consume().ok_or_else(|| released(d))?;
+    let body = d.body_text()?;
     let v = &graph.validated;
     // A topic's forms already name each other: no expansion, and each of
     // their words counts once, or a tagged text would outweigh any body.
@@ -923,7 +923,7 @@ pub fn build_streaming(
         .par_iter()
         .map(|&id| {
             let d = graph.directive(id);
-            let body = d.body.consume().ok_or_else(|| released(d))?;
+            let body = d.body_text()?;
             Ok(doc_len(d, &body))
         })
         .collect::<Result<_, String>>()?;
@@ -932,6 +932,12 @@ pub fn build_streaming(
     // Per chunk of documents: its postings, split in PARTS by key hash so
     // that chunks merge in parallel; its doc-store blocks go to `emit`.
     let failed: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+    // The first error of any chunk is the build's.
+    let fail = |e: String| {
+        if let Ok(mut first) = failed.lock() {
+            first.get_or_insert(e);
+        }
+    };
     let chunks: Vec<Vec<ChunkPart>> = graph
         .order
         .par_chunks(CHUNK)
@@ -946,9 +952,7 @@ pub fn build_streaming(
                 let (terms, store) = match doc_terms(graph, id, &abbr, &mut vocab, &mut acc) {
                     Ok(done) => done,
                     Err(e) => {
-                        if let Ok(mut first) = failed.lock() {
-                            first.get_or_insert(e);
-                        }
+                        fail(e);
                         continue;
                     }
                 };
@@ -980,9 +984,7 @@ pub fn build_streaming(
                     bytes: block_file(block),
                 };
                 if let Err(e) = emit(page) {
-                    if let Ok(mut first) = failed.lock() {
-                        first.get_or_insert(e);
-                    }
+                    fail(e);
                 }
             }
             parts
@@ -1023,15 +1025,9 @@ pub fn build_streaming(
             line.push('\t');
             match list {
                 List::Own(bytes) => {
-                    let pack = &mut packs[shard % PACKS];
-                    let _ = write!(
-                        line,
-                        "@{:x}.{:x}.{:x}",
-                        shard % PACKS,
-                        pack.len(),
-                        bytes.len()
-                    );
-                    pack.extend_from_slice(&bytes);
+                    let p = shard % PACKS;
+                    let _ = write!(line, "@{p:x}.{:x}.{:x}", packs[p].len(), bytes.len());
+                    packs[p].extend_from_slice(&bytes);
                 }
                 List::Inline(list) => line.push_str(&list),
             }
