@@ -19,7 +19,7 @@ for (const q of queries) {
   const index = openIndex(site);
   let arrived = 0;
   const res = await S.search(index, q, {}, () => { arrived = performance.now(); });
-  const docs = await Promise.all(res.results.slice(0, S.PAGE).map((r, i) => index.docFor(r.doc, res.query, i < S.ADJACENT ? r : null)));
+  const docs = await index.pageDocs(res.results.slice(0, S.PAGE), res.query);
   docs.forEach((d) => S.snippet(index, res.query, d));
   const ms = performance.now() - arrived;
   const total = pageBytes + index.bytes;

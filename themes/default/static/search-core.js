@@ -270,6 +270,13 @@
     });
   };
 
+  /* The documents of a page of results, for their snippets: the first
+   * ADJACENT show the query's words adjacent where their text does. */
+  Index.prototype.pageDocs = function (page, parsed) {
+    var self = this;
+    return Promise.all(page.map(function (r, i) { return self.docFor(r.doc, parsed, i < ADJACENT ? r : null); }));
+  };
+
   /* The summary with the whole text of each section. */
   Index.prototype.fullDoc = function (id) {
     var self = this;
@@ -420,11 +427,8 @@
   function verifyPhrases(index, parsed, results) {
     if (!parsed.phrases.length) return Promise.resolve({ results: results, unchecked: 0 });
     var head = results.slice(0, VERIFY_MAX);
-    return Promise.all(head.map(function (r) { return index.fullDoc(r.doc); })).then(function (docs) {
-      return {
-        results: head.filter(function (r, i) { return hasPhrases(index, parsed.phrases, docs[i]); }),
-        unchecked: results.length - head.length
-      };
+    return saying(index, parsed.phrases, head).then(function (said) {
+      return { results: head.filter(function (r, i) { return said[i]; }), unchecked: results.length - head.length };
     });
   }
 
@@ -433,10 +437,16 @@
   function rerankRuns(index, parsed, results) {
     if (!parsed.runs.length) return Promise.resolve(results);
     var head = results.slice(0, PAGE);
-    return Promise.all(head.map(function (r) { return index.fullDoc(r.doc); })).then(function (docs) {
-      var said = head.map(function (r, i) { return hasPhrases(index, parsed.runs, docs[i]); });
+    return saying(index, parsed.runs, head).then(function (said) {
       var first = head.filter(function (r, i) { return said[i]; }), then = head.filter(function (r, i) { return !said[i]; });
       return first.concat(then, results.slice(PAGE));
+    });
+  }
+
+  /* For each result, whether its whole text says every phrase. */
+  function saying(index, phrases, results) {
+    return Promise.all(results.map(function (r) { return index.fullDoc(r.doc); })).then(function (docs) {
+      return docs.map(function (doc) { return hasPhrases(index, phrases, doc); });
     });
   }
 
@@ -554,7 +564,6 @@
     snippet: snippet,
     escapeHtml: escapeHtml,
     PAGE: PAGE,
-    ADJACENT: ADJACENT,
     VERIFY_MAX: VERIFY_MAX,
     DIMS: DIMS
   };

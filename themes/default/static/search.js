@@ -117,7 +117,7 @@
 
   function showMore(seq, started) {
     var page = state.results.slice(state.shown, state.shown + S.PAGE);
-    return Promise.all(page.map(function (r, i) { return index.docFor(r.doc, state.query, i < S.ADJACENT ? r : null); })).then(function (docs) {
+    return index.pageDocs(page, state.query).then(function (docs) {
       if (seq !== state.seq) return;
       docs.forEach(function (doc, i) { list.appendChild(renderItem(page[i], doc)); });
       state.shown += page.length;
