@@ -2,6 +2,8 @@
 //! the fixture site tests/fixtures/search, its determinism, and the query
 //! set (tests/js/search.test.mjs) run by the real JS client under node.
 
+mod support;
+
 use banhanh::search::{fnv1a, folded, normalized};
 use banhanh::{BuildOptions, build};
 use flate2::read::GzDecoder;
@@ -239,18 +241,10 @@ fn the_js_client_passes_the_query_set_and_the_vectors() {
 /// "tuyên truyền", so that its postings are long enough to be packed.
 fn build_packed_site(extra: usize, out: &Path) -> PathBuf {
     let root = out.join("site");
-    let src = repo().join("tests/fixtures/search/content");
-    for entry in walkdir::WalkDir::new(&src) {
-        let entry = entry.expect("walk");
-        let target = root
-            .join("content")
-            .join(entry.path().strip_prefix(&src).expect("prefix"));
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
+    support::copy_dir(
+        &repo().join("tests/fixtures/search/content"),
+        &root.join("content"),
+    );
     let dir = root.join("content/directives/2022");
     std::fs::create_dir_all(&dir).expect("mkdir");
     for i in 0..extra {
