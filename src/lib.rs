@@ -59,9 +59,9 @@ pub struct BuildFailure {
 }
 
 /// Uses of a directive's text in a full build: its page (render) and the
-/// search index's length and terms passes. The text is released after the
-/// last ([`model::Body`]): at 100,000 directives that is a gigabyte.
-pub(crate) const BODY_USES: u32 = 3;
+/// search index's terms. The text is released after the last
+/// ([`model::Body`]): at 100,000 directives that is a gigabyte.
+pub(crate) const BODY_USES: u32 = 2;
 
 /// The checked site graph, or every diagnostic that prevents it.
 pub fn site_graph(root: &Path, drafts: bool) -> (Option<resolve::SiteGraph>, Vec<Diagnostic>) {

@@ -251,6 +251,8 @@ pub struct Directive {
     pub body_line: usize,
     pub sections: Vec<Section>,
     pub mentions: Vec<Mention>,
+    /// Words of the body, counted at parse time for the search index.
+    pub body_words: u32,
 }
 
 impl Directive {

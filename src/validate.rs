@@ -401,6 +401,7 @@ impl Ctx<'_> {
             body_line,
             sections: scan.sections,
             mentions: scan.mentions,
+            body_words: scan.words,
         })
     }
 }

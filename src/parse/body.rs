@@ -20,6 +20,9 @@ pub fn markdown_options() -> Options {
 pub struct BodyScan {
     pub sections: Vec<Section>,
     pub mentions: Vec<Mention>,
+    /// Words of the body as the search index counts them, so that the index
+    /// needs the text only once (BM25 needs every length before scoring).
+    pub words: u32,
 }
 
 /// Scans `body`, which starts at line `first_line` of its file.
@@ -119,7 +122,11 @@ pub fn scan(body: &str, first_line: usize) -> BodyScan {
         flush(&mut text_run, &mut mentions);
     }
     flush(&mut text_run, &mut mentions);
-    BodyScan { sections, mentions }
+    BodyScan {
+        sections,
+        mentions,
+        words: crate::search::word_ranges(body).count() as u32,
+    }
 }
 
 /// An id for a heading without `{#id}`: its folded title.
@@ -158,6 +165,17 @@ mod tests {
         assert_eq!(s.line, 12);
         let slugs: Vec<_> = s.recipients.iter().map(|(r, _)| r.as_str()).collect();
         assert_eq!(slugs, ["hoi-nha-bao-tinh", "tinh-doan"]);
+    }
+
+    #[test]
+    fn words_are_counted_as_the_search_index_counts_them() {
+        // The index scores with these counts instead of tokenizing again.
+        let body = "Phòng, chống tham nhũng.\n\n## Mục 1\n\n`x-y`\n";
+        assert_eq!(scan(body, 1).words, 8);
+        assert_eq!(
+            scan(body, 1).words as usize,
+            crate::search::word_ranges(body).count()
+        );
     }
 
     #[test]

@@ -881,8 +881,8 @@ fn coarsen(s: u8) -> u8 {
 
 /// A directive's length for BM25: its tokens in subject and body, counted
 /// without normalizing them.
-fn doc_len(d: &Directive, body: &str) -> usize {
-    super::word_ranges(&d.subject).count() + super::word_ranges(body).count()
+fn doc_len(d: &Directive) -> usize {
+    super::word_ranges(&d.subject).count() + d.body_words as usize
 }
 
 /// Every file of the search index, sorted by path.
@@ -920,13 +920,9 @@ pub fn build_streaming(
     let n = graph.order.len();
     let lens: Vec<usize> = graph
         .order
-        .par_iter()
-        .map(|&id| {
-            let d = graph.directive(id);
-            let body = d.body_text()?;
-            Ok(doc_len(d, &body))
-        })
-        .collect::<Result<_, String>>()?;
+        .iter()
+        .map(|&id| doc_len(graph.directive(id)))
+        .collect();
     let avg_len = lens.iter().sum::<usize>() as f32 / n.max(1) as f32;
 
     // Per chunk of documents: its postings, split in PARTS by key hash so
