@@ -216,9 +216,9 @@ impl Staging {
         })
     }
 
-    /// Creates the folders of the given page paths, up front and in one
-    /// thread: concurrent `mkdir`s in one parent folder contend in the
-    /// kernel.
+    /// Creates the folders of the given page paths, up front, so that
+    /// pages can then be written from any thread without `create_dir_all`
+    /// checks on each.
     pub fn create_dirs<'a>(&self, paths: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
         let mut dirs: Vec<&str> = paths
             .into_iter()
