@@ -26,14 +26,50 @@ pub fn nfc_owned(s: String) -> String {
 /// recognized by range, and only other text pays for the full check
 /// (it was 3% of a build's CPU).
 fn is_nfc(s: &str) -> bool {
-    s.chars().all(is_nfc_stable)
+    all_nfc_stable(s.as_bytes())
         || unicode_normalization::is_nfc_quick(s.chars())
             == unicode_normalization::IsNormalized::Yes
 }
 
+/// `s.chars().all(is_nfc_stable)` on the UTF-8 bytes of `s`, without
+/// decoding: eight ASCII bytes at a time, two-byte chars by their first
+/// byte (U+02FF is 0xCB 0xBF), three-byte chars by their code point.
+fn all_nfc_stable(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(eight) = bytes.get(i..i + 8) {
+            let word = u64::from_le_bytes(eight.try_into().unwrap_or([0x80; 8]));
+            if word & 0x8080_8080_8080_8080 == 0 {
+                i += 8;
+                continue;
+            }
+        }
+        let lead = bytes[i];
+        match lead {
+            0..=0x7f => i += 1,
+            0xc0..=0xcb => i += 2,
+            0xe0..=0xef => {
+                let (Some(&b1), Some(&b2)) = (bytes.get(i + 1), bytes.get(i + 2)) else {
+                    return false;
+                };
+                let c =
+                    u32::from(lead & 0x0f) << 12 | u32::from(b1 & 0x3f) << 6 | u32::from(b2 & 0x3f);
+                if !matches!(c, 0x1e00..=0x1eff | 0x2010..=0x205f) {
+                    return false;
+                }
+                i += 3;
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// ASCII, Latin-1 and Latin Extended-A/B letters, IPA and modifiers (to
 /// U+02FF), Vietnamese precomposed letters (U+1E00-U+1EFF) and the
-/// punctuation from U+2010 (dashes, quotes, ellipsis).
+/// punctuation from U+2010 (dashes, quotes, ellipsis): what
+/// [`all_nfc_stable`] accepts, char by char.
+#[cfg(test)]
 fn is_nfc_stable(c: char) -> bool {
     matches!(c as u32, 0..=0x2ff | 0x1e00..=0x1eff | 0x2010..=0x205f)
 }
@@ -45,15 +81,15 @@ pub fn fold(s: &str) -> String {
         match c {
             'đ' | 'Đ' => out.push('d'),
             c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
-            c => {
-                for d in c.to_string().nfd() {
-                    if d.is_ascii() {
-                        out.push(d.to_ascii_lowercase());
-                    } else if !is_combining_mark(d) {
-                        out.push_str(&deunicode::deunicode_char(d).unwrap_or("").to_lowercase());
-                    }
+            // A char's canonical decomposition is its NFD, without a
+            // String and an iterator per char.
+            c => unicode_normalization::char::decompose_canonical(c, |d| {
+                if d.is_ascii() {
+                    out.push(d.to_ascii_lowercase());
+                } else if !is_combining_mark(d) {
+                    out.push_str(&deunicode::deunicode_char(d).unwrap_or("").to_lowercase());
                 }
-            }
+            }),
         }
     }
     out
@@ -98,6 +134,50 @@ mod tests {
         assert_eq!(slugify("1383-CV/BTGTU"), "1383-cv-btgtu");
         assert_eq!(slugify("749/QĐ-TTg"), "749-qd-ttg");
         assert_eq!(slugify("  Hội Nhà báo tỉnh! "), "hoi-nha-bao-tinh");
+    }
+
+    #[test]
+    fn folds_every_char_as_its_nfd_does() {
+        let by_nfd = |c: char| -> String {
+            let mut out = String::new();
+            for d in c.to_string().nfd() {
+                if d.is_ascii() {
+                    out.push(d.to_ascii_lowercase());
+                } else if !is_combining_mark(d) {
+                    out.push_str(&deunicode::deunicode_char(d).unwrap_or("").to_lowercase());
+                }
+            }
+            out
+        };
+        for c in (0x80..=0x10ffff_u32)
+            .filter_map(char::from_u32)
+            .filter(|&c| c != 'đ' && c != 'Đ')
+        {
+            assert_eq!(fold(&c.to_string()), by_nfd(c), "U+{:04X}", c as u32);
+        }
+    }
+
+    #[test]
+    fn the_byte_test_of_nfc_stable_text_agrees_with_the_char_test() {
+        let chars: Vec<char> = (0..=0x10ffff_u32).filter_map(char::from_u32).collect();
+        for &c in &chars {
+            let one = c.to_string();
+            assert_eq!(
+                all_nfc_stable(one.as_bytes()),
+                is_nfc_stable(c),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+        // Runs of ASCII around other chars, at every alignment.
+        for (k, &c) in chars.iter().enumerate().step_by(97) {
+            let s = format!("{}{c}{}ệ", "a".repeat(k % 11), "b".repeat(k % 13));
+            assert_eq!(
+                all_nfc_stable(s.as_bytes()),
+                s.chars().all(is_nfc_stable),
+                "{s:?}"
+            );
+        }
     }
 
     #[test]
