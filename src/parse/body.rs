@@ -2,7 +2,7 @@
 //! its sections (headings with ids and section recipients) and the document
 //! numbers it cites.
 
-use crate::diagnostics::Loc;
+use crate::diagnostics::{Loc, Locator};
 use crate::model::{Mention, Section};
 use crate::parse::number;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
@@ -36,21 +36,23 @@ pub fn scan(body: &str, first_line: usize) -> BodyScan {
     let mut opaque_depth = 0usize; // inside links, images or code blocks
     let mut text_run: Option<(usize, String)> = None;
 
-    let flush = |run: &mut Option<(usize, String)>, mentions: &mut Vec<Mention>| {
-        if let Some((start, text)) = run.take() {
-            for f in number::find_all(&text) {
-                // Offsets inside merged text are close to source offsets; the
-                // line is what matters for messages.
-                let at = (start + f.start).min(body.len());
-                mentions.push(Mention {
-                    key: number::key(&f.number),
-                    number: f.number,
-                    date: f.date,
-                    loc: Loc::of_offset(body, at, first_line),
-                });
+    let mut locate = Locator::new(body, first_line);
+    let flush =
+        |run: &mut Option<(usize, String)>, mentions: &mut Vec<Mention>, locate: &mut Locator| {
+            if let Some((start, text)) = run.take() {
+                for f in number::find_all(&text) {
+                    // Offsets inside merged text are close to source offsets; the
+                    // line is what matters for messages.
+                    let at = (start + f.start).min(body.len());
+                    mentions.push(Mention {
+                        key: number::key(&f.number),
+                        number: f.number,
+                        date: f.date,
+                        loc: locate.loc(at),
+                    });
+                }
             }
-        }
-    };
+        };
 
     for (event, range) in Parser::new_ext(body, markdown_options()).into_offset_iter() {
         match event {
@@ -74,7 +76,7 @@ pub fn scan(body: &str, first_line: usize) -> BodyScan {
             Event::Start(Tag::Heading {
                 level, id, attrs, ..
             }) => {
-                let line = Loc::of_offset(body, range.start, first_line).line;
+                let line = locate.loc(range.start).line;
                 let line_text = &body[range.clone()];
                 let recipients = attrs
                     .iter()
@@ -85,7 +87,7 @@ pub fn scan(body: &str, first_line: usize) -> BodyScan {
                     .map(|slug| {
                         let col = line_text
                             .find(slug)
-                            .map(|i| Loc::of_offset(body, range.start + i, first_line))
+                            .map(|i| locate.loc(range.start + i))
                             .unwrap_or(Loc::new(line, 1));
                         (slug.to_string(), col)
                     })
@@ -119,13 +121,13 @@ pub fn scan(body: &str, first_line: usize) -> BodyScan {
             }
             _ => {}
         }
-        flush(&mut text_run, &mut mentions);
+        flush(&mut text_run, &mut mentions, &mut locate);
     }
-    flush(&mut text_run, &mut mentions);
+    flush(&mut text_run, &mut mentions, &mut locate);
     BodyScan {
         sections,
         mentions,
-        words: crate::search::word_ranges(body).count() as u32,
+        words: crate::search::word_count(body) as u32,
     }
 }
 
@@ -174,7 +176,8 @@ mod tests {
         assert_eq!(scan(body, 1).words, 8);
         assert_eq!(
             scan(body, 1).words as usize,
-            crate::search::word_ranges(body).count()
+            crate::search::word_ranges(body).count(),
+            "counted as the index splits"
         );
     }
 

@@ -81,10 +81,8 @@ pub fn word_ranges(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
         if b < 0x80 {
             return (b.is_ascii_alphanumeric(), 1);
         }
-        text[i..]
-            .chars()
-            .next()
-            .map_or((false, 1), |c| (is_token_char(c), c.len_utf8()))
+        let (c, len) = decode_at(bytes, i);
+        (is_token_char(c), len)
     };
     std::iter::from_fn(move || {
         let start = loop {
@@ -106,6 +104,46 @@ pub fn word_ranges(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
         }
         Some((start, at))
     })
+}
+
+/// `word_ranges(text).count()` in one loop: the parse stage counts every
+/// body's words for the index's BM25 lengths.
+pub fn word_count(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let (mut at, mut words, mut in_word) = (0, 0, false);
+    while at < bytes.len() {
+        let b = bytes[at];
+        let (token, len) = if b < 0x80 {
+            (b.is_ascii_alphanumeric(), 1)
+        } else {
+            let (c, len) = decode_at(bytes, at);
+            (is_token_char(c), len)
+        };
+        words += usize::from(token && !in_word);
+        in_word = token;
+        at += len;
+    }
+    words
+}
+
+/// The char whose UTF-8 starts at `bytes[i]`, and its length: decoded by
+/// hand, as slicing the `str` there costs a boundary check per char.
+fn decode_at(bytes: &[u8], i: usize) -> (char, usize) {
+    let lead = u32::from(bytes[i]);
+    let next = |k: usize| u32::from(bytes.get(i + k).map_or(0, |b| b & 0x3f));
+    let (c, len) = match lead {
+        0..=0x7f => (lead, 1),
+        0xc0..=0xdf => ((lead & 0x1f) << 6 | next(1), 2),
+        0xe0..=0xef => ((lead & 0x0f) << 12 | next(1) << 6 | next(2), 3),
+        _ => (
+            (lead & 0x07) << 18 | next(1) << 12 | next(2) << 6 | next(3),
+            4,
+        ),
+    };
+    (
+        char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER),
+        len,
+    )
 }
 
 fn token(text: &str, start: usize, end: usize) -> Token {
@@ -230,6 +268,26 @@ pub fn fnv1a(s: &str) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chars_decoded_by_hand_are_the_chars_of_the_text() {
+        let text: String = (0..=0x10ffff_u32).filter_map(char::from_u32).collect();
+        let mut at = 0;
+        for c in text.chars() {
+            assert_eq!(decode_at(text.as_bytes(), at), (c, c.len_utf8()));
+            at += c.len_utf8();
+        }
+        // Words split as the chars say, in mixed text.
+        let mixed = "Đại hội XIV—“PCTNTC” 8371-CV/BTGTW ×2 ho\u{61}\u{301} 𝔸𝔹 ١٢ 中文";
+        let by_chars: Vec<&str> = mixed
+            .split(|c: char| !is_token_char(c))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let by_bytes: Vec<&str> = word_ranges(mixed).map(|(s, e)| &mixed[s..e]).collect();
+        assert_eq!(by_bytes, by_chars);
+        assert_eq!(word_count(mixed), by_chars.len());
+        assert_eq!(word_count(&text), word_ranges(&text).count());
+    }
 
     #[test]
     fn tone_moves_to_one_placement() {
