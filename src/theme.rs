@@ -5,6 +5,10 @@
 /// Path below the theme folder → bytes.
 pub const DEFAULT_THEME: &[(&str, &[u8])] = &[
     (
+        "static/favicon.svg",
+        include_bytes!("../themes/default/static/favicon.svg"),
+    ),
+    (
         "static/style.css",
         include_bytes!("../themes/default/static/style.css"),
     ),

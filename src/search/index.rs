@@ -62,8 +62,12 @@ const OWN_FILE: usize = 1500;
 /// from its pack by a range request, so the index is a few hundred files,
 /// not thousands (creating files is much of a build's time).
 const PACKS: usize = 64;
-/// Aim for about this many keys per shard.
+/// Aim for about this many keys per shard, and at most about this many
+/// bytes of text: on a small site most lists are short enough to sit in
+/// their shard's lines, and a shard sized by keys alone grew to 25 KB
+/// (compressed 7-9 KB) at 1,000 directives, where a query reads three.
 const KEYS_PER_SHARD: usize = 48;
+const SHARD_BYTES: usize = 6 * 1024;
 
 /// Equivalent phrases: an abbreviation and its expansion (glossary.yaml), a
 /// topic's name, abbreviation and aliases (topics.yaml). A text containing
@@ -1006,7 +1010,22 @@ pub fn build_streaming(
     encoded.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
     lap("merged and encoded");
 
+    // The line's bytes but for the pack offsets of long lists (a few each).
+    let text_bytes: usize = encoded
+        .iter()
+        .map(|(key, lists)| {
+            let lists: usize = lists
+                .iter()
+                .map(|(variant, list)| match list {
+                    List::Own(_) => variant.len() + 16,
+                    List::Inline(list) => variant.len() + list.len() + 2,
+                })
+                .sum();
+            key.len() + lists + 1
+        })
+        .sum();
     let shards = (encoded.len() / KEYS_PER_SHARD)
+        .max(text_bytes / SHARD_BYTES)
         .clamp(1, 4096)
         .next_power_of_two() as u32;
     let mut shard_text: Vec<String> = vec![String::new(); shards as usize];

@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The Chromium binary, or `None` after printing a loud SKIP. Panics when
@@ -34,11 +35,30 @@ pub fn chromium() -> Option<PathBuf> {
 }
 
 /// A static file server on 127.0.0.1, serving `root` until the test ends.
+/// It counts what it sends, for tests of what a page downloads.
 pub struct Server {
     pub port: u16,
+    sent: Arc<Mutex<Sent>>,
+}
+
+/// What a [`Server`] sent since it was last asked.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub responses: usize,
+    /// Bytes of the response bodies.
+    pub body_bytes: usize,
+    /// Bytes on the wire: bodies and headers.
+    pub wire_bytes: usize,
+    /// Each response: (status, path, body bytes).
+    pub log: Vec<(u16, String, usize)>,
 }
 
 impl Server {
+    /// What was sent since the last call (or the start), and starts over.
+    pub fn take_sent(&self) -> Sent {
+        std::mem::take(&mut *self.sent.lock().expect("sent"))
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!(
             "http://127.0.0.1:{}/{}",
@@ -52,20 +72,52 @@ pub fn serve(root: &Path) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let port = listener.local_addr().expect("addr").port();
     let root = root.to_path_buf();
+    let sent = Arc::new(Mutex::new(Sent::default()));
+    let counter = sent.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let root = root.clone();
+            let counter = counter.clone();
             std::thread::spawn(move || {
-                let _ = answer(stream, &root);
+                let _ = answer(stream, &root, &counter);
             });
         }
     });
-    Server { port }
+    Server { port, sent }
 }
 
-fn answer(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
+fn answer(stream: TcpStream, root: &Path, sent: &Mutex<Sent>) -> std::io::Result<()> {
+    let mut stream = Counted {
+        stream,
+        head: Vec::new(),
+    };
+    let (status, path, body) = respond(&mut stream, root)?;
+    if let Ok(mut sent) = sent.lock() {
+        sent.responses += 1;
+        sent.body_bytes += body;
+        sent.wire_bytes += stream.head.len() + body;
+        sent.log.push((status, path, body));
+    }
+    Ok(())
+}
+
+/// The response's head as written (its body is counted by `respond`).
+struct Counted {
+    stream: TcpStream,
+    head: Vec<u8>,
+}
+
+impl Counted {
+    fn head(&mut self, head: String) -> std::io::Result<()> {
+        self.head.extend_from_slice(head.as_bytes());
+        self.stream.write_all(head.as_bytes())
+    }
+}
+
+/// Answers one request; returns its status, path and body length.
+fn respond(out: &mut Counted, root: &Path) -> std::io::Result<(u16, String, usize)> {
+    out.stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(out.stream.try_clone()?);
     let mut request = String::new();
     reader.read_line(&mut request)?;
     // `Range: bytes=a-b` (the search client reads doc-store blocks so).
@@ -110,23 +162,27 @@ fn answer(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
                 _ => "application/octet-stream",
             };
             if let Some((a, b)) = range.filter(|&(a, b)| a <= b && b < body.len()) {
-                write!(
-                    stream,
+                out.head(format!(
                     "HTTP/1.1 206 Partial Content\r\nContent-Type: {kind}\r\nContent-Range: bytes {a}-{b}/{}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                     body.len(),
                     b + 1 - a
-                )?;
-                return stream.write_all(&body[a..=b]);
+                ))?;
+                out.stream.write_all(&body[a..=b])?;
+                return Ok((206, path, b + 1 - a));
             }
-            write!(
-                stream,
+            out.head(format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()
-            )?;
-            stream.write_all(&body)
+            ))?;
+            out.stream.write_all(&body)?;
+            Ok((200, path, body.len()))
         }
-        Err(_) => stream
-            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+        Err(_) => {
+            out.head(
+                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into(),
+            )?;
+            Ok((404, path, 0))
+        }
     }
 }
 

@@ -20,11 +20,15 @@
     var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
     return new Response(stream).text();
   }
+  /* When the last index response was read: the page records how long
+   * ranking and showing took after it (data-idle-ms). */
+  var arrived = 0;
+  function received(buf) { arrived = performance.now(); return buf; }
   function load(path) {
     return fetch(base + path).then(function (r) {
       if (!r.ok) throw new Error(path + ": " + r.status);
       return r.arrayBuffer();
-    }).then(inflate);
+    }).then(received).then(inflate);
   }
   /* Bytes start..end of an index file; a server that ignores the range
    * sends the whole file, cut here. */
@@ -32,7 +36,7 @@
     return fetch(base + path, { headers: { Range: "bytes=" + start + "-" + (end - 1) } }).then(function (r) {
       if (!r.ok) throw new Error(path + ": " + r.status);
       var whole = r.status !== 206;
-      return r.arrayBuffer().then(function (buf) {
+      return r.arrayBuffer().then(received).then(function (buf) {
         var bytes = new Uint8Array(buf);
         if (whole) bytes = bytes.subarray(start, end);
         return text ? inflate(bytes) : bytes;
@@ -122,7 +126,11 @@
       docs.forEach(function (doc, i) { list.appendChild(renderItem(page[i], doc)); });
       state.shown += page.length;
       more.hidden = state.shown >= state.results.length;
-      if (started) list.setAttribute("data-ms", String(Math.round(performance.now() - started)));
+      if (started) {
+        var now = performance.now();
+        list.setAttribute("data-ms", String(Math.round(now - started)));
+        list.setAttribute("data-idle-ms", String(Math.round(now - Math.max(arrived, started))));
+      }
       list.setAttribute("data-q", state.q);
       list.setAttribute("data-seq", String(seq));
       list.setAttribute("data-ready", "1");
