@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod diagnostics;
+pub mod gzip;
 pub mod incremental;
 pub mod load;
 pub mod model;

@@ -130,6 +130,12 @@ fn a_two_word_query_downloads_at_most_100_kb_in_all() {
             "{q}: no index part was fetched: {:?}",
             sent.log
         );
+        let fetched = |path: &str| sent.log.iter().any(|(_, p, _)| p == path);
+        assert!(
+            fetched("/assets/search-core.js.gz") && !fetched("/assets/search-core.js"),
+            "{q}: the scripts were not loaded gzip'd: {:?}",
+            sent.log
+        );
         if sent.body_bytes > worst.0 {
             worst = (sent.body_bytes, q);
         }

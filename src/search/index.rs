@@ -28,6 +28,7 @@
 //! written, so the output does not depend on the number of threads.
 
 use super::{Token, fnv1a};
+use crate::gzip::gzip;
 use crate::model::Directive;
 use crate::parse::body::markdown_options;
 use crate::render::{Page, dates};
@@ -785,32 +786,6 @@ pub fn score(wtf: f32, len: usize, avg_len: f32) -> u8 {
     (s * MAX_SCORE).round().clamp(1.0, MAX_SCORE) as u8
 }
 
-/// libdeflate at level 1: faster than zlib-rs at any level, and smaller
-/// than its level 2 on this text (the worst two-word query of the 10k
-/// benchmark reads 96.5 KB instead of 99.4). Higher levels cost a tenth
-/// more build time for 1-3% fewer bytes.
-const GZ_LEVEL: i32 = 1;
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    thread_local! {
-        // One compressor per thread: allocating one per file cost more
-        // than compressing.
-        static GZ: std::cell::RefCell<libdeflater::Compressor> = std::cell::RefCell::new(
-            libdeflater::Compressor::new(
-                libdeflater::CompressionLvl::new(GZ_LEVEL).unwrap_or_default(),
-            ),
-        );
-    }
-    GZ.with(|gz| {
-        let mut gz = gz.borrow_mut();
-        let mut out = vec![0; gz.gzip_compress_bound(bytes.len())];
-        // The bound is enough by libdeflate's contract: no error to meet.
-        let n = gz.gzip_compress(bytes, &mut out).unwrap_or(0);
-        out.truncate(n);
-        out
-    })
-}
-
 fn b36(mut n: u32, out: &mut String) {
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let mut buf = [0u8; 8];
@@ -1313,19 +1288,6 @@ mod tests {
             }
         }
         assert_eq!(short_key("1234567890123456"), None, "16 bytes: by text");
-    }
-
-    #[test]
-    fn gzip_round_trips() {
-        use std::io::Read;
-        for text in ["", "a", &"tham nhũng, ".repeat(20_000)] {
-            let gz = gzip(text.as_bytes());
-            let mut back = String::new();
-            flate2::read::GzDecoder::new(&gz[..])
-                .read_to_string(&mut back)
-                .expect("gunzip");
-            assert_eq!(back, text);
-        }
     }
 
     #[test]
