@@ -20,7 +20,9 @@ journal (as on our CI machines), files deleted in the last minutes are
 skipped one by one at every new file the kernel allocates, so a build run
 right after deleting the previous output also times that deletion (5 to 14 s
 of kernel time at 100,000 directives). --delete-before measures that case,
-which is what ../shared/bench/vs_hugo.py does for both tools.
+which is what ../shared/bench/vs_hugo.py does for both tools. The effect
+lasts minutes: leave five minutes after any large deletion, this
+benchmark's own cleanup included, before timing builds again.
 """
 import argparse
 import os
@@ -84,6 +86,9 @@ class Trash:
         os.rename(folder, os.path.join(self.dir, f"{os.getpid()}-{self.n}"))
 
     def empty(self):
+        if self.n:
+            print(f"\nremoving {self.n} earlier outputs; builds in the next five minutes"
+                  " will be slower (see the top of this file)")
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
