@@ -7,7 +7,8 @@
 
 For each corpus (../shared/bench/gen_corpus.py --seed 1) it measures, as
 medians over --runs runs:
-  - a full build into an empty folder: wall time, CPU time, peak RSS;
+  - a full build into an empty folder: wall time, CPU time, peak RSS
+    (the full builds of every corpus first, then the rebuilds);
   - a rebuild with nothing changed: wall time, and whether any output file
     was rewritten (bytes or modification time);
   - a rebuild after editing one directive: wall time, files written;
@@ -16,7 +17,7 @@ library only; Linux (os.wait4).
 
 Each full build goes into a folder that does not exist. Earlier outputs are
 renamed aside and deleted only when every timing is done: on ext4 without a
-journal (as on our CI machines), files deleted in the last minutes are
+journal (as on our 2-core machines), files deleted in the last minutes are
 skipped one by one at every new file the kernel allocates, so a build run
 right after deleting the previous output also times that deletion (5 to 14 s
 of kernel time at 100,000 directives). --delete-before measures that case,
@@ -92,22 +93,36 @@ class Trash:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def bench(binary, count, runs, work, trash):
+def corpus(count, work):
     site = os.path.join(work, f"site{count}")
     if not os.path.isdir(os.path.join(site, "content")):
         subprocess.run([sys.executable, GEN, "--count", str(count), "--seed", "1",
                         "--out", os.path.join(site, "content")], check=True, stdout=subprocess.DEVNULL)
     out = os.path.join(work, f"out{count}")
-    cache = os.path.join(work, f".out{count}.banhanh-cache")
-    cmd = [binary, "build", "--root", site, "--out", out]
+    return site, out, [None, "build", "--root", site, "--out", out]
 
+
+def full_builds(binary, count, runs, work, trash):
+    """Full builds into a new folder; the last output stays for rebuilds."""
+    _, out, cmd = corpus(count, work)
+    cmd[0] = binary
+    cache = os.path.join(work, f".out{count}.banhanh-cache")
     full = []
     for _ in range(runs):
         trash.discard(out)
         if os.path.exists(cache):
             os.remove(cache)
         full.append(run(cmd))
+    return full
 
+
+def rebuilds(binary, count, runs, work):
+    """Rebuilds with nothing changed, then with one directive edited. An
+    edited build swaps in a new output and deletes the old one, which
+    slows file creation for minutes (see above): they run after every
+    full build."""
+    site, out, cmd = corpus(count, work)
+    cmd[0] = binary
     nochange, rewritten = [], 0
     for _ in range(runs):
         before = tree_state(out)
@@ -131,7 +146,10 @@ def bench(binary, count, runs, work, trash):
         onefile.append(r)
     open(target, "w", encoding="utf-8").write(original)
     run(cmd)
+    return nochange, rewritten, onefile, out
 
+
+def report(count, runs, full, nochange, rewritten, onefile, out):
     search = os.path.join(out, "search")
     print(f"\n{count} directives ({runs} runs, medians)")
     print(f"  full build        wall {median([r['wall'] for r in full]):6.2f} s   cpu {median([r['cpu'] for r in full]):6.2f} s   peak RSS {median([r['rss'] for r in full]):7.0f} MiB")
@@ -139,7 +157,6 @@ def bench(binary, count, runs, work, trash):
     written = [line for r in onefile for line in r["err"].splitlines() if "written" in line]
     print(f"  one-file rebuild  wall {median([r['wall'] for r in onefile]):6.2f} s   ({written[-1].strip() if written else ''})")
     print(f"  output {size_of(out) / 2**20:8.1f} MiB   search index {size_of(search) / 2**20 if os.path.isdir(search) else 0:6.1f} MiB")
-    return median([r["wall"] for r in full])
 
 
 def main():
@@ -155,10 +172,14 @@ def main():
         sys.exit(f"the corpus generator is missing: {GEN}")
     os.makedirs(a.work, exist_ok=True)
     walls = {}
-    trash = Trash(os.path.abspath(a.work), a.delete_before)
+    binary, work = os.path.abspath(a.banhanh), os.path.abspath(a.work)
+    counts = [int(c) for c in a.counts.split(",")]
+    trash = Trash(work, a.delete_before)
     try:
-        for count in [int(c) for c in a.counts.split(",")]:
-            walls[count] = bench(os.path.abspath(a.banhanh), count, a.runs, os.path.abspath(a.work), trash)
+        full = {count: full_builds(binary, count, a.runs, work, trash) for count in counts}
+        for count in counts:
+            report(count, a.runs, full[count], *rebuilds(binary, count, a.runs, work))
+            walls[count] = median([r["wall"] for r in full[count]])
     finally:
         trash.empty()
     if 10000 in walls and 100000 in walls:
