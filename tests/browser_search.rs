@@ -1,5 +1,6 @@
 //! The search page in headless Chromium, on the built example site: typing
-//! without diacritics, a shared address with filters, keyboard navigation.
+//! without diacritics, a shared address with filters, keyboard navigation,
+//! and the plain scripts loaded where their gzip copies cannot be.
 //! Skips loudly without Chromium (fails under CI=true); see
 //! tests/common/browser.rs. (The page without JavaScript is checked on its
 //! HTML in tests/search.rs: headless Chromium cannot dump the DOM of a page
@@ -218,4 +219,24 @@ fn abbreviations_numbers_and_topic_filters_from_the_address() {
     let none = open(&browser, &server, "tim-kiem/?q=xyzzy+tham");
     assert!(result_numbers(&none).is_empty());
     assert!(none.contains("Không tìm thấy"), "says so");
+}
+
+#[test]
+fn without_the_gzip_copies_the_page_loads_the_plain_scripts() {
+    let Some((browser, dir, server)) = setup() else {
+        return;
+    };
+    // As on a server that refuses .gz files, or a theme without them.
+    for f in ["assets/search-core.js.gz", "assets/search.js.gz"] {
+        std::fs::remove_file(dir.path().join("site").join(f)).expect("remove");
+    }
+    let dom = open(&browser, &server, "tim-kiem/?q=tham+nhung");
+    let got = result_numbers(&dom);
+    assert_eq!(got.first().map(String::as_str), Some(SEED), "{got:?}");
+    let log = server.take_sent().log;
+    assert!(
+        log.iter()
+            .any(|(status, p, _)| p == "/assets/search-core.js" && *status == 200),
+        "{log:?}"
+    );
 }
