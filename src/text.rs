@@ -31,9 +31,8 @@ fn is_nfc(s: &str) -> bool {
             == unicode_normalization::IsNormalized::Yes
 }
 
-/// `s.chars().all(is_nfc_stable)` on the UTF-8 bytes of `s`, without
-/// decoding: eight ASCII bytes at a time, two-byte chars by their first
-/// byte (U+02FF is 0xCB 0xBF), three-byte chars by their code point.
+/// `s.chars().all(is_nfc_stable)` on the UTF-8 bytes of `s`, eight ASCII
+/// bytes at a time.
 fn all_nfc_stable(bytes: &[u8]) -> bool {
     let mut i = 0;
     while i < bytes.len() {
@@ -44,32 +43,44 @@ fn all_nfc_stable(bytes: &[u8]) -> bool {
                 continue;
             }
         }
-        let lead = bytes[i];
-        match lead {
-            0..=0x7f => i += 1,
-            0xc0..=0xcb => i += 2,
-            0xe0..=0xef => {
-                let (Some(&b1), Some(&b2)) = (bytes.get(i + 1), bytes.get(i + 2)) else {
-                    return false;
-                };
-                let c =
-                    u32::from(lead & 0x0f) << 12 | u32::from(b1 & 0x3f) << 6 | u32::from(b2 & 0x3f);
-                if !matches!(c, 0x1e00..=0x1eff | 0x2010..=0x205f) {
-                    return false;
-                }
-                i += 3;
-            }
-            _ => return false,
+        // Two-byte chars up to U+02FF (0xCB 0xBF), by their first byte.
+        if (0xc2..=0xcb).contains(&bytes[i]) {
+            i += 2;
+            continue;
         }
+        let (c, len) = decode_at(bytes, i);
+        if !is_nfc_stable(c) {
+            return false;
+        }
+        i += len;
     }
     true
 }
 
+/// The char whose UTF-8 starts at `bytes[i]`, and its length: decoded by
+/// hand, as slicing the `str` there costs a boundary check per char.
+#[inline(always)]
+pub(crate) fn decode_at(bytes: &[u8], i: usize) -> (char, usize) {
+    let lead = u32::from(bytes[i]);
+    let next = |k: usize| u32::from(bytes.get(i + k).map_or(0, |b| b & 0x3f));
+    let (c, len) = match lead {
+        0..=0x7f => (lead, 1),
+        0xc0..=0xdf => ((lead & 0x1f) << 6 | next(1), 2),
+        0xe0..=0xef => ((lead & 0x0f) << 12 | next(1) << 6 | next(2), 3),
+        _ => (
+            (lead & 0x07) << 18 | next(1) << 12 | next(2) << 6 | next(3),
+            4,
+        ),
+    };
+    (
+        char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER),
+        len,
+    )
+}
+
 /// ASCII, Latin-1 and Latin Extended-A/B letters, IPA and modifiers (to
 /// U+02FF), Vietnamese precomposed letters (U+1E00-U+1EFF) and the
-/// punctuation from U+2010 (dashes, quotes, ellipsis): what
-/// [`all_nfc_stable`] accepts, char by char.
-#[cfg(test)]
+/// punctuation from U+2010 (dashes, quotes, ellipsis).
 fn is_nfc_stable(c: char) -> bool {
     matches!(c as u32, 0..=0x2ff | 0x1e00..=0x1eff | 0x2010..=0x205f)
 }
@@ -154,6 +165,16 @@ mod tests {
             .filter(|&c| c != 'đ' && c != 'Đ')
         {
             assert_eq!(fold(&c.to_string()), by_nfd(c), "U+{:04X}", c as u32);
+        }
+    }
+
+    #[test]
+    fn chars_decoded_by_hand_are_the_chars_of_the_text() {
+        let text: String = (0..=0x10ffff_u32).filter_map(char::from_u32).collect();
+        let mut at = 0;
+        for c in text.chars() {
+            assert_eq!(decode_at(text.as_bytes(), at), (c, c.len_utf8()));
+            at += c.len_utf8();
         }
     }
 

@@ -861,7 +861,7 @@ fn coarsen(s: u8) -> u8 {
 /// A directive's length for BM25: its tokens in subject and body, counted
 /// without normalizing them.
 fn doc_len(d: &Directive) -> usize {
-    super::word_ranges(&d.subject).count() + d.body_words as usize
+    super::word_count(&d.subject) + d.body_words as usize
 }
 
 /// Every file of the search index, sorted by path.

@@ -69,21 +69,25 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     word_ranges(text).map(|(s, e)| token(text, s, e)).collect()
 }
 
-/// Byte ranges of the tokens of `text`, not yet normalized. ASCII bytes
-/// are tested as bytes, only the others decoded: this runs over every word
-/// of the corpus, twice.
+/// Whether the char whose UTF-8 starts at `bytes[i]` belongs to a token,
+/// and its length. ASCII bytes are tested as bytes, only the others
+/// decoded: this runs over every word of the corpus, twice (the parse
+/// stage's count and the index).
+#[inline(always)]
+fn token_char_at(bytes: &[u8], i: usize) -> (bool, usize) {
+    let b = bytes[i];
+    if b < 0x80 {
+        return (b.is_ascii_alphanumeric(), 1);
+    }
+    let (c, len) = crate::text::decode_at(bytes, i);
+    (is_token_char(c), len)
+}
+
+/// Byte ranges of the tokens of `text`, not yet normalized.
 pub fn word_ranges(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let bytes = text.as_bytes();
     let mut at = 0;
-    // Whether the char at `i` belongs to a token, and its length.
-    let char_at = move |i: usize| -> (bool, usize) {
-        let b = bytes[i];
-        if b < 0x80 {
-            return (b.is_ascii_alphanumeric(), 1);
-        }
-        let (c, len) = decode_at(bytes, i);
-        (is_token_char(c), len)
-    };
+    let char_at = move |i: usize| token_char_at(bytes, i);
     std::iter::from_fn(move || {
         let start = loop {
             if at >= bytes.len() {
@@ -112,38 +116,12 @@ pub fn word_count(text: &str) -> usize {
     let bytes = text.as_bytes();
     let (mut at, mut words, mut in_word) = (0, 0, false);
     while at < bytes.len() {
-        let b = bytes[at];
-        let (token, len) = if b < 0x80 {
-            (b.is_ascii_alphanumeric(), 1)
-        } else {
-            let (c, len) = decode_at(bytes, at);
-            (is_token_char(c), len)
-        };
+        let (token, len) = token_char_at(bytes, at);
         words += usize::from(token && !in_word);
         in_word = token;
         at += len;
     }
     words
-}
-
-/// The char whose UTF-8 starts at `bytes[i]`, and its length: decoded by
-/// hand, as slicing the `str` there costs a boundary check per char.
-fn decode_at(bytes: &[u8], i: usize) -> (char, usize) {
-    let lead = u32::from(bytes[i]);
-    let next = |k: usize| u32::from(bytes.get(i + k).map_or(0, |b| b & 0x3f));
-    let (c, len) = match lead {
-        0..=0x7f => (lead, 1),
-        0xc0..=0xdf => ((lead & 0x1f) << 6 | next(1), 2),
-        0xe0..=0xef => ((lead & 0x0f) << 12 | next(1) << 6 | next(2), 3),
-        _ => (
-            (lead & 0x07) << 18 | next(1) << 12 | next(2) << 6 | next(3),
-            4,
-        ),
-    };
-    (
-        char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER),
-        len,
-    )
 }
 
 fn token(text: &str, start: usize, end: usize) -> Token {
@@ -270,14 +248,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chars_decoded_by_hand_are_the_chars_of_the_text() {
+    fn words_split_by_bytes_as_the_chars_say() {
         let text: String = (0..=0x10ffff_u32).filter_map(char::from_u32).collect();
-        let mut at = 0;
-        for c in text.chars() {
-            assert_eq!(decode_at(text.as_bytes(), at), (c, c.len_utf8()));
-            at += c.len_utf8();
-        }
-        // Words split as the chars say, in mixed text.
         let mixed = "Đại hội XIV—“PCTNTC” 8371-CV/BTGTW ×2 ho\u{61}\u{301} 𝔸𝔹 ١٢ 中文";
         let by_chars: Vec<&str> = mixed
             .split(|c: char| !is_token_char(c))
