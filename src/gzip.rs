@@ -18,22 +18,19 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
             ),
         );
     }
-    GZ.with(|gz| {
-        let mut gz = gz.borrow_mut();
-        let mut out = vec![0; gz.gzip_compress_bound(bytes.len())];
-        // The bound is enough by libdeflate's contract: no error to meet.
-        let n = gz.gzip_compress(bytes, &mut out).unwrap_or(0);
-        out.truncate(n);
-        out
-    })
+    GZ.with(|gz| compress(&mut gz.borrow_mut(), bytes))
 }
 
 /// Gzip at libdeflate's highest level, for files made once per build
 /// and downloaded often (the theme's scripts and styles).
 pub fn gzip_best(bytes: &[u8]) -> Vec<u8> {
-    let level = libdeflater::CompressionLvl::best();
-    let mut gz = libdeflater::Compressor::new(level);
+    let mut gz = libdeflater::Compressor::new(libdeflater::CompressionLvl::best());
+    compress(&mut gz, bytes)
+}
+
+fn compress(gz: &mut libdeflater::Compressor, bytes: &[u8]) -> Vec<u8> {
     let mut out = vec![0; gz.gzip_compress_bound(bytes.len())];
+    // The bound is enough by libdeflate's contract: no error to meet.
     let n = gz.gzip_compress(bytes, &mut out).unwrap_or(0);
     out.truncate(n);
     out
