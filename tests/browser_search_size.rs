@@ -112,37 +112,41 @@ fn a_two_word_query_downloads_at_most_100_kb_in_all() {
         std::thread::sleep(Duration::from_millis(300));
         drop(browser);
         let sent = server.take_sent();
+        let body_bytes = sent.body_bytes();
         let items = shown[0].as_u64().unwrap_or(0);
         found += usize::from(items > 0);
         eprintln!(
             "{q:>12}: {items:>2} results shown; {:>3} responses, {:>6} bytes of bodies \
              ({:>6} with headers); shown {:>3} ms after the postings arrived, {:>2} ms \
              after the last index part",
-            sent.responses, sent.body_bytes, sent.wire_bytes, shown[1], shown[2]
+            sent.log.len(),
+            body_bytes,
+            sent.wire_bytes(),
+            shown[1],
+            shown[2]
         );
         assert!(
-            sent.log.iter().all(|(status, _, _)| *status != 404),
+            sent.log.iter().all(|r| r.status != 404),
             "{q}: a file the page asked for is missing: {:?}",
             sent.log
         );
         assert!(
-            sent.log.iter().any(|(_, p, _)| p.starts_with("/search/")),
+            sent.log.iter().any(|r| r.path.starts_with("/search/")),
             "{q}: no index part was fetched: {:?}",
             sent.log
         );
-        let fetched = |path: &str| sent.log.iter().any(|(_, p, _)| p == path);
+        let fetched = |path: &str| sent.log.iter().any(|r| r.path == path);
         assert!(
             fetched("/assets/search-core.js.gz") && !fetched("/assets/search-core.js"),
             "{q}: the scripts were not loaded gzip'd: {:?}",
             sent.log
         );
-        if sent.body_bytes > worst.0 {
-            worst = (sent.body_bytes, q);
+        if body_bytes > worst.0 {
+            worst = (body_bytes, q);
         }
         assert!(
-            sent.body_bytes <= BUDGET,
-            "{q}: {} bytes downloaded, over {BUDGET}: {:?}",
-            sent.body_bytes,
+            body_bytes <= BUDGET,
+            "{q}: {body_bytes} bytes downloaded, over {BUDGET}: {:?}",
             sent.log
         );
     }

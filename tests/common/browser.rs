@@ -41,16 +41,37 @@ pub struct Server {
     sent: Arc<Mutex<Sent>>,
 }
 
-/// What a [`Server`] sent since it was last asked.
+/// What a [`Server`] sent since it was last asked: each response.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Sent {
-    pub responses: usize,
-    /// Bytes of the response bodies.
+    pub log: Vec<Response>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub path: String,
     pub body_bytes: usize,
+    pub head_bytes: usize,
+}
+
+impl Sent {
+    /// Bytes of the response bodies.
+    pub fn body_bytes(&self) -> usize {
+        self.log.iter().map(|r| r.body_bytes).sum()
+    }
+
     /// Bytes on the wire: bodies and headers.
-    pub wire_bytes: usize,
-    /// Each response: (status, path, body bytes).
-    pub log: Vec<(u16, String, usize)>,
+    pub fn wire_bytes(&self) -> usize {
+        self.log.iter().map(|r| r.body_bytes + r.head_bytes).sum()
+    }
+
+    /// Whether a response was sent for `path` with `status`.
+    pub fn sent(&self, path: &str, status: u16) -> bool {
+        self.log
+            .iter()
+            .any(|r| r.path == path && r.status == status)
+    }
 }
 
 impl Server {
@@ -91,12 +112,14 @@ fn answer(stream: TcpStream, root: &Path, sent: &Mutex<Sent>) -> std::io::Result
         stream,
         head: Vec::new(),
     };
-    let (status, path, body) = respond(&mut stream, root)?;
+    let (status, path, body_bytes) = respond(&mut stream, root)?;
     if let Ok(mut sent) = sent.lock() {
-        sent.responses += 1;
-        sent.body_bytes += body;
-        sent.wire_bytes += stream.head.len() + body;
-        sent.log.push((status, path, body));
+        sent.log.push(Response {
+            status,
+            path,
+            body_bytes,
+            head_bytes: stream.head.len(),
+        });
     }
     Ok(())
 }
