@@ -93,19 +93,20 @@ class Trash:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def corpus(count, work):
+def corpus(binary, count, work):
+    """The corpus's folder (generated if missing), its output folder, and
+    the command that builds one into the other."""
     site = os.path.join(work, f"site{count}")
     if not os.path.isdir(os.path.join(site, "content")):
         subprocess.run([sys.executable, GEN, "--count", str(count), "--seed", "1",
                         "--out", os.path.join(site, "content")], check=True, stdout=subprocess.DEVNULL)
     out = os.path.join(work, f"out{count}")
-    return site, out, [None, "build", "--root", site, "--out", out]
+    return site, out, [binary, "build", "--root", site, "--out", out]
 
 
 def full_builds(binary, count, runs, work, trash):
     """Full builds into a new folder; the last output stays for rebuilds."""
-    _, out, cmd = corpus(count, work)
-    cmd[0] = binary
+    _, out, cmd = corpus(binary, count, work)
     cache = os.path.join(work, f".out{count}.banhanh-cache")
     full = []
     for _ in range(runs):
@@ -121,8 +122,7 @@ def rebuilds(binary, count, runs, work):
     edited build swaps in a new output and deletes the old one, which
     slows file creation for minutes (see above): they run after every
     full build."""
-    site, out, cmd = corpus(count, work)
-    cmd[0] = binary
+    site, out, cmd = corpus(binary, count, work)
     nochange, rewritten = [], 0
     for _ in range(runs):
         before = tree_state(out)
