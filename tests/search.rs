@@ -113,7 +113,7 @@ fn doc_numbers(site: &Path, docs: &[u32]) -> Vec<String> {
     docs.iter()
         .map(|d| {
             // Doc-store block: u32 offsets (summary, rest per document), then
-            // gzip members.
+            // the members (summary: gzip).
             let block =
                 std::fs::read(site.join(format!("search/b/{:x}.bin", d / 32))).expect("block");
             let at = |i: usize| {

@@ -157,3 +157,15 @@ test("a phrase found adjacent is marked there only, not its words apart", async 
   const apart = `${filler(8)} PCTNTC ${filler(22)} tham nhũng ${filler(30)}`;
   assert.deepEqual(marked("tham nhung", apart), ["PCTNTC", "tham", "nhũng"], "the passage shows every mark it was chosen for");
 });
+
+test("the doc store's LZ4 blocks decode, long lengths included, and bad ones fail", () => {
+  const a = (n) => "a".repeat(n);
+  const text = (bytes) => new TextDecoder().decode(S.lz4Block(Uint8Array.from(bytes)));
+  const lit = [...Buffer.from("aaaaa")];
+  // "a", then a match 1 back of 14 (token 15 would need more bytes), then 5 literals.
+  assert.equal(text([20, 0, 0, 0, 0x1a, 97, 1, 0, 0x50, ...lit]), a(20));
+  // A match of 294: 4 + 15 + 255 + 20.
+  assert.equal(text([44, 1, 0, 0, 0x1f, 97, 1, 0, 255, 20, 0x50, ...lit]), a(300));
+  assert.throws(() => text([20, 0, 0, 0, 0x1a, 97, 9, 0, 0x50, ...lit]), /bad LZ4/);
+  assert.throws(() => text([21, 0, 0, 0, 0x1a, 97, 1, 0, 0x50, ...lit]), /bad LZ4/);
+});

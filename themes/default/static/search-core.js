@@ -243,13 +243,15 @@
     return this.heads[b];
   };
 
-  /* One gzip member of a document's block: 0 its summary, 1 the rest. */
+  /* One member of a document's block, as text: 0 its summary (gzip),
+   * 1 the rest (an LZ4 block, see lz4Block). */
   Index.prototype.docPart = function (id, part) {
     var self = this;
     return this.init().then(function (meta) {
       var b = Math.floor(id / meta.block), k = 2 * (id % meta.block) + part;
       return self.blockHead(b).then(function (head) {
-        return self.range("b/" + b.toString(16) + ".bin", head[k], head[k + 1], true);
+        var bytes = self.range("b/" + b.toString(16) + ".bin", head[k], head[k + 1], part === 0);
+        return part === 0 ? bytes : bytes.then(function (b) { return new TextDecoder().decode(lz4Block(b)); });
       });
     });
   };
@@ -294,6 +296,30 @@
     }
     return this.fulls[id];
   };
+
+  /* Decodes an LZ4 block preceded by its decoded length (u32, little-endian):
+   * sequences of literals, then a match (2-byte offset back, length + 4);
+   * lengths of 15 go on in bytes while they are 255. */
+  function lz4Block(src) {
+    var size = (src[0] | src[1] << 8 | src[2] << 16 | src[3] << 24) >>> 0;
+    var out = new Uint8Array(size), i = 4, o = 0;
+    function more(n) { var b; do { b = src[i++]; n += b; } while (b === 255); return n; }
+    while (i < src.length) {
+      var token = src[i++], lit = token >> 4;
+      if (lit === 15) lit = more(lit);
+      out.set(src.subarray(i, i + lit), o);
+      i += lit; o += lit;
+      if (i >= src.length) break;
+      var from = o - (src[i] | src[i + 1] << 8), len = token & 15;
+      i += 2;
+      if (len === 15) len = more(len);
+      len += 4;
+      if (from < 0 || o + len > size) throw new Error("bad LZ4 block");
+      for (var end = o + len; o < end;) out[o++] = out[from++];
+    }
+    if (o !== size) throw new Error("bad LZ4 block");
+    return out;
+  }
 
   function leadsShowQuery(index, parsed, doc, adjacent) {
     var forms = markForms(index, parsed), shown = {}, pairs = {};
@@ -559,6 +585,7 @@
     fnv1a: fnv1a,
     parseQuery: parseQuery,
     decodeList: decodeList,
+    lz4Block: lz4Block,
     Index: Index,
     search: search,
     snippet: snippet,
