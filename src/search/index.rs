@@ -284,17 +284,20 @@ impl std::hash::Hasher for IntHash {
 
 type IntMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<IntHash>>;
 
-/// A word of at most 15 bytes as a number: its bytes, little-endian, and
-/// its length in the last byte (so "a" and "a\0" differ).
+/// A word of at most 15 bytes as a number, without copying it: its first
+/// eight bytes, then its last seven (which overlap the first eight for a
+/// word of under 15 bytes, so together they hold every byte) and its
+/// length in the top byte (so "a" and "a\0" differ).
 fn short_key(raw: &str) -> Option<u128> {
     let b = raw.as_bytes();
-    if b.len() > 15 {
-        return None;
-    }
-    let mut buf = [0u8; 16];
-    buf[..b.len()].copy_from_slice(b);
-    buf[15] = b.len() as u8;
-    Some(u128::from_le_bytes(buf))
+    let n = b.len();
+    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
+    let (first, last) = match n {
+        16.. => return None,
+        8.. => (word(0), word(n - 8) >> 8),
+        _ => (b.iter().rev().fold(0, |k, &c| k << 8 | u64::from(c)), 0),
+    };
+    Some(u128::from(first) | u128::from(last | (n as u64) << 56) << 64)
 }
 
 /// A word as read: its folded form and variant (ids in [`Vocab`]).
@@ -1289,7 +1292,21 @@ mod tests {
 
     #[test]
     fn short_keys_differ_for_different_words() {
-        let words = ["", "a", "a\0", "hóa", "hòa", "nghiêng", "123456789012345"];
+        let words = [
+            "",
+            "a",
+            "a\0",
+            "hóa",
+            "hòa",
+            "nghiêng",
+            "nghiênG",
+            "aaaaaaaa",
+            "aaaaaaaaa",
+            "aaaaaaaaaaaaaaa",
+            "aaaaaaaaaaaaaab",
+            "baaaaaaaaaaaaaa",
+            "123456789012345",
+        ];
         let keys: Vec<_> = words.iter().map(|w| short_key(w)).collect();
         for (i, a) in keys.iter().enumerate() {
             assert!(a.is_some());
@@ -1298,6 +1315,25 @@ mod tests {
             }
         }
         assert_eq!(short_key("1234567890123456"), None, "16 bytes: by text");
+    }
+
+    #[test]
+    fn short_keys_are_one_to_one() {
+        // Many words of every length up to 15 over a small alphabet, so
+        // that words sharing their first and last bytes are frequent.
+        let mut seen: HashMap<u128, String> = HashMap::new();
+        let mut x: u64 = 1;
+        for _ in 0..200_000 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let len = (x >> 60) as usize;
+            let word: String = (0..len)
+                .map(|i| ['a', 'b', '\0', 'z'][(x >> (2 * i + 8)) as usize & 3])
+                .collect();
+            let key = short_key(&word).expect("short");
+            if let Some(other) = seen.insert(key, word.clone()) {
+                assert_eq!(other, word, "two words, one key");
+            }
+        }
     }
 
     #[test]

@@ -248,6 +248,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_char_is_classed_by_its_bytes_as_by_itself() {
+        for c in (0..=0x10ffff_u32).filter_map(char::from_u32) {
+            let mut buf = [0u8; 4];
+            let bytes = c.encode_utf8(&mut buf).as_bytes();
+            assert_eq!(
+                token_char_at(bytes, 0),
+                (is_token_char(c), c.len_utf8()),
+                "{c:?}"
+            );
+        }
+    }
+
+    #[test]
     fn words_split_by_bytes_as_the_chars_say() {
         let text: String = (0..=0x10ffff_u32).filter_map(char::from_u32).collect();
         let mixed = "Đại hội XIV—“PCTNTC” 8371-CV/BTGTW ×2 ho\u{61}\u{301} 𝔸𝔹 ١٢ 中文";
