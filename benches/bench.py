@@ -9,6 +9,8 @@ For each corpus (../shared/bench/gen_corpus.py --seed 1) it measures, as
 medians over --runs runs:
   - a full build into an empty folder: wall time, CPU time, peak RSS
     (the full builds of every corpus first, then the rebuilds);
+  - the same build without its search index (BANHANH_BENCH_NO_SEARCH_INDEX,
+    alternating with the full builds), and the share the index adds;
   - a rebuild with nothing changed: wall time, and whether any output file
     was rewritten (bytes or modification time);
   - a rebuild after editing one directive: wall time, files written;
@@ -38,9 +40,10 @@ REPO = os.path.dirname(HERE)
 GEN = os.path.join(REPO, "..", "shared", "bench", "gen_corpus.py")
 
 
-def run(cmd):
+def run(cmd, env=None):
     t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         env=env)
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.monotonic() - t0
     err = p.stderr.read().decode(errors="replace")
@@ -105,16 +108,23 @@ def corpus(binary, count, work):
 
 
 def full_builds(binary, count, runs, work, trash):
-    """Full builds into a new folder; the last output stays for rebuilds."""
+    """Full builds into a new folder, each after one without the search
+    index (for the index's share); the last output stays for rebuilds."""
     _, out, cmd = corpus(binary, count, work)
-    cache = os.path.join(work, f".out{count}.banhanh-cache")
-    full = []
+    bare_out = out + "-no-index"
+    bare_cmd = cmd[:-1] + [bare_out]
+    bare_env = dict(os.environ, BANHANH_BENCH_NO_SEARCH_INDEX="1")
+    full, bare = [], []
     for _ in range(runs):
-        trash.discard(out)
-        if os.path.exists(cache):
-            os.remove(cache)
+        for folder in (out, bare_out):
+            trash.discard(folder)
+            cache = os.path.join(work, f".{os.path.basename(folder)}.banhanh-cache")
+            if os.path.exists(cache):
+                os.remove(cache)
+        bare.append(run(bare_cmd, bare_env))
         full.append(run(cmd))
-    return full
+    trash.discard(bare_out)
+    return full, bare
 
 
 def rebuilds(binary, count, runs, work):
@@ -149,10 +159,14 @@ def rebuilds(binary, count, runs, work):
     return nochange, rewritten, onefile, out
 
 
-def report(count, runs, full, nochange, rewritten, onefile, out):
+def report(count, runs, builds, nochange, rewritten, onefile, out):
+    full, bare = builds
     search = os.path.join(out, "search")
+    wall, bare_wall = median([r['wall'] for r in full]), median([r['wall'] for r in bare])
     print(f"\n{count} directives ({runs} runs, medians)")
-    print(f"  full build        wall {median([r['wall'] for r in full]):6.2f} s   cpu {median([r['cpu'] for r in full]):6.2f} s   peak RSS {median([r['rss'] for r in full]):7.0f} MiB")
+    print(f"  full build        wall {wall:6.2f} s   cpu {median([r['cpu'] for r in full]):6.2f} s   peak RSS {median([r['rss'] for r in full]):7.0f} MiB")
+    print(f"  without the index wall {bare_wall:6.2f} s   cpu {median([r['cpu'] for r in bare]):6.2f} s   "
+          f"(the index adds {100 * (wall - bare_wall) / bare_wall:.0f}%)")
     print(f"  no-change rebuild wall {median([r['wall'] for r in nochange]):6.2f} s   files rewritten: {rewritten}")
     written = [line for r in onefile for line in r["err"].splitlines() if "written" in line]
     print(f"  one-file rebuild  wall {median([r['wall'] for r in onefile]):6.2f} s   ({written[-1].strip() if written else ''})")
@@ -179,7 +193,7 @@ def main():
         full = {count: full_builds(binary, count, a.runs, work, trash) for count in counts}
         for count in counts:
             report(count, a.runs, full[count], *rebuilds(binary, count, a.runs, work))
-            walls[count] = median([r["wall"] for r in full[count]])
+            walls[count] = median([r["wall"] for r in full[count][0]])
     finally:
         trash.empty()
     if 10000 in walls and 100000 in walls:

@@ -25,6 +25,10 @@ pub mod text;
 pub mod theme;
 pub mod validate;
 
+/// Set, `banhanh build` writes no search index: for measuring the index's
+/// share of the build (`benches/bench.py`), never for a site.
+pub const SKIP_INDEX_VAR: &str = "BANHANH_BENCH_NO_SEARCH_INDEX";
+
 use diagnostics::{Diagnostic, Diagnostics, Loc};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -182,13 +186,24 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
         output::Writer::write(&staging, &page)
             .map_err(|e| format!("cannot write {}: {e}", page.path))
     };
-    output::Writer::create_dirs(&staging, &["search/b/0.bin".to_string()])
-        .map_err(|e| fail("", "write", e.to_string()))?;
+    // For benchmarks only (`benches/bench.py` measures the index's share
+    // of the build with it): the build without its search index.
+    let skip_index = std::env::var_os(SKIP_INDEX_VAR).is_some();
+    if skip_index {
+        eprintln!("banhanh: {SKIP_INDEX_VAR} is set: no search index (for benchmarks only)");
+    } else {
+        output::Writer::create_dirs(&staging, &["search/b/0.bin".to_string()])
+            .map_err(|e| fail("", "write", e.to_string()))?;
+    }
     let (rendered, (search, search_time)) = rayon::join(
         || render_into(&graph, &theme, &tera, &render_opts, &plan, &staging),
         || {
             let t = Instant::now();
-            let search = search::index::build_streaming(&graph, &sink);
+            let search = if skip_index {
+                Ok((Vec::new(), 0))
+            } else {
+                search::index::build_streaming(&graph, &sink)
+            };
             (search, t.elapsed())
         },
     );

@@ -318,3 +318,31 @@ fn long_postings_are_packed_and_read_by_range() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_benchmark_switch_leaves_the_index_out_and_says_so() {
+    let root = repo().join("tests/fixtures/search");
+    let dir = tempfile::tempdir().expect("tmp");
+    let run = |out: &str, skip: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_banhanh"));
+        cmd.args(["build", "--root"])
+            .arg(&root)
+            .arg("--out")
+            .arg(dir.path().join(out));
+        if skip {
+            cmd.env(banhanh::SKIP_INDEX_VAR, "1");
+        } else {
+            cmd.env_remove(banhanh::SKIP_INDEX_VAR);
+        }
+        let o = cmd.output().expect("run banhanh");
+        assert!(o.status.success());
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let said = run("without", true);
+    assert!(said.contains(banhanh::SKIP_INDEX_VAR), "{said}");
+    assert!(!dir.path().join("without/search").exists());
+    assert!(dir.path().join("without/tim-kiem/index.html").is_file());
+    let said = run("with", false);
+    assert!(!said.contains(banhanh::SKIP_INDEX_VAR), "{said}");
+    assert!(dir.path().join("with/search/meta.gz").is_file());
+}
