@@ -22,19 +22,9 @@ cargo build --release -q
 target=${CARGO_TARGET_DIR:-$repo/target}
 cp "$target/release/banhanh" "$work/banhanh"
 
-# The build without the index, for its share: BASE_REV (default main), a
-# revision before search, built from `git archive`.
-base_rev=${BASE_REV:-main}
-if [ "$base_rev" != none ] && [ ! -x "$work/banhanh-base" ]; then
-  rm -rf "$work/base-src" && mkdir -p "$work/base-src"
-  git archive "$base_rev" | tar -x -C "$work/base-src"
-  (cd "$work/base-src" && cargo build --release -q)
-  cp "$target/release/banhanh" "$work/banhanh-base"
-fi
-
-wall() { # binary → seconds of wall time of one build into a fresh folder
+wall() { # [VAR=value] → seconds of wall time of one build into a fresh folder
   rm -rf "$work/site"
-  s=$(date +%s.%N); "$1" build --root "$work/corpus" --out "$work/site" -q; e=$(date +%s.%N)
+  s=$(date +%s.%N); env "$@" "$work/banhanh" build --root "$work/corpus" --out "$work/site" -q; e=$(date +%s.%N)
   echo "$e - $s" | bc
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -42,16 +32,15 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo "== build time of the 10k corpus, $runs runs each, alternating"
 : > "$work/t-new"; : > "$work/t-base"
 for i in $(seq 1 "$runs"); do
-  [ -x "$work/banhanh-base" ] && wall "$work/banhanh-base" >> "$work/t-base"
-  wall "$work/banhanh" >> "$work/t-new"
+  # The same build without the index (benchmarks only), for its share.
+  wall BANHANH_BENCH_NO_SEARCH_INDEX=1 >> "$work/t-base" 2>/dev/null
+  wall >> "$work/t-new"
 done
 new=$(median < "$work/t-new")
+base=$(median < "$work/t-base")
 echo "with search index:    median $new s ($(tr '\n' ' ' < "$work/t-new"))"
-if [ -s "$work/t-base" ]; then
-  base=$(median < "$work/t-base")
-  echo "without ($base_rev): median $base s ($(tr '\n' ' ' < "$work/t-base"))"
-  echo "index share: +$(echo "scale=1; ($new - $base) * 100 / $base" | bc) % of the build"
-fi
+echo "without:              median $base s ($(tr '\n' ' ' < "$work/t-base"))"
+echo "index share: +$(echo "scale=1; ($new - $base) * 100 / $base" | bc) % of the build"
 rm -rf "$work/site"
 BANHANH_TIMINGS=1 "$work/banhanh" build --root "$work/corpus" --out "$work/site" 2>&1 | grep -E "search|^built"
 
