@@ -548,6 +548,15 @@ fn doc_terms(
         .iter()
         .zip(&sections)
         .any(|(l, s)| l.2.len() < s.2.len());
+    // The rest of each section after its lead (the client joins them).
+    let full = cut.then(|| {
+        let rest: Vec<&str> = sections
+            .iter()
+            .zip(&leads)
+            .map(|((_, _, x), l)| &x[l.2.len()..])
+            .collect();
+        serde_json::to_vec(&RestEntry { r: rest }).unwrap_or_default()
+    });
     let url = d.url();
     let date = dates::short(d.date);
     let entry = DocEntry {
@@ -561,14 +570,6 @@ fn doc_terms(
         f: cut.then_some(1),
     };
     let lead_json = serde_json::to_vec(&entry).unwrap_or_default();
-    // The rest of each section after its lead (the client joins them).
-    let full = cut.then(|| {
-        let rest: Vec<&str> = sections
-            .iter()
-            .map(|(_, _, x)| &x[lead(x).len()..])
-            .collect();
-        serde_json::to_vec(&serde_json::json!({ "r": rest })).unwrap_or_default()
-    });
     Ok((
         terms.drain(vocab),
         Store {
@@ -578,8 +579,15 @@ fn doc_terms(
     ))
 }
 
-/// A `d/` file: address, number, date, subject, kind, issuer, sections
-/// as (anchor, title, lead), and `f: 1` when a `t/` file holds the rest.
+/// A rest member: the rest of each section after its lead.
+#[derive(serde::Serialize)]
+struct RestEntry<'a> {
+    r: Vec<&'a str>,
+}
+
+/// A summary member: address, number, date, subject, kind, issuer,
+/// sections as (anchor, title, lead), and `f: 1` when a rest member holds
+/// more.
 #[derive(serde::Serialize)]
 struct DocEntry<'a> {
     u: &'a str,
@@ -594,8 +602,8 @@ struct DocEntry<'a> {
 }
 
 /// A directive's doc-store entries (JSON): the summary with each section's
-/// lead (`d/`), and, when a lead was cut, the rest of each section (`t/`),
-/// fetched only when the leads do not show every word of the query.
+/// lead, and, when a lead was cut, the rest of each section, fetched only
+/// when the leads do not show every word of the query.
 struct Store {
     lead: Vec<u8>,
     full: Option<Vec<u8>>,
