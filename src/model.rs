@@ -251,8 +251,12 @@ pub struct Directive {
     pub body_line: usize,
     pub sections: Vec<Section>,
     pub mentions: Vec<Mention>,
-    /// Words of the body, counted at parse time for the search index.
-    pub body_words: u32,
+    /// Bytes of the body: its length for the search index's BM25, which
+    /// needs every length before it scores any text. (Counting its words
+    /// took 0.7 s of CPU at 100k directives; Vietnamese words are about as
+    /// long in one text as in another, so the ratio of two lengths, all
+    /// BM25 uses, is much the same.)
+    pub body_bytes: u32,
 }
 
 impl Directive {

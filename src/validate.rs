@@ -401,7 +401,7 @@ impl Ctx<'_> {
             body_line,
             sections: scan.sections,
             mentions: scan.mentions,
-            body_words: scan.words,
+            body_bytes: scan.bytes,
         })
     }
 }

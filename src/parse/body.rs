@@ -20,9 +20,8 @@ pub fn markdown_options() -> Options {
 pub struct BodyScan {
     pub sections: Vec<Section>,
     pub mentions: Vec<Mention>,
-    /// Words of the body as the search index counts them, so that the index
-    /// needs the text only once (BM25 needs every length before scoring).
-    pub words: u32,
+    /// The body's length in bytes (see `Directive::body_bytes`).
+    pub bytes: u32,
 }
 
 /// Scans `body`, which starts at line `first_line` of its file.
@@ -127,7 +126,7 @@ pub fn scan(body: &str, first_line: usize) -> BodyScan {
     BodyScan {
         sections,
         mentions,
-        words: crate::search::word_count(body) as u32,
+        bytes: body.len() as u32,
     }
 }
 
@@ -167,18 +166,6 @@ mod tests {
         assert_eq!(s.line, 12);
         let slugs: Vec<_> = s.recipients.iter().map(|(r, _)| r.as_str()).collect();
         assert_eq!(slugs, ["hoi-nha-bao-tinh", "tinh-doan"]);
-    }
-
-    #[test]
-    fn words_are_counted_as_the_search_index_counts_them() {
-        // The index scores with these counts instead of tokenizing again.
-        let body = "Phòng, chống tham nhũng.\n\n## Mục 1\n\n`x-y`\n";
-        assert_eq!(scan(body, 1).words, 8);
-        assert_eq!(
-            scan(body, 1).words as usize,
-            crate::search::word_ranges(body).count(),
-            "counted as the index splits"
-        );
     }
 
     #[test]

@@ -881,8 +881,9 @@ fn coarsen(s: u8) -> u8 {
 
 /// A directive's length for BM25: its tokens in subject and body, counted
 /// without normalizing them.
+/// A document's length for BM25, in bytes (see [`Directive::body_bytes`]).
 fn doc_len(d: &Directive) -> usize {
-    super::word_count(&d.subject) + d.body_words as usize
+    d.subject.len() + d.body_bytes as usize
 }
 
 /// Every file of the search index, sorted by path.
