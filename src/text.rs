@@ -85,13 +85,6 @@ pub(crate) fn decode_at(bytes: &[u8], i: usize) -> (char, usize) {
     )
 }
 
-/// ASCII, Latin-1 and Latin Extended-A/B letters, IPA and modifiers (to
-/// U+02FF), Vietnamese precomposed letters (U+1E00-U+1EFF) and the
-/// punctuation from U+2010 (dashes, quotes, ellipsis).
-fn is_nfc_stable(c: char) -> bool {
-    matches!(c as u32, 0..=0x2ff | 0x1e00..=0x1eff | 0x2010..=0x205f)
-}
-
 /// Lowercase ASCII without diacritics: "Đại hội" → "dai hoi".
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -144,6 +137,14 @@ pub fn is_slug(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The chars [`all_nfc_stable`] takes as NFC by their bytes: ASCII,
+    /// Latin-1 and Latin Extended-A/B letters, IPA and modifiers (to
+    /// U+02FF), Vietnamese precomposed letters (U+1E00-U+1EFF) and the
+    /// punctuation from U+2010 (dashes, quotes, ellipsis).
+    fn is_nfc_stable(c: char) -> bool {
+        matches!(c as u32, 0..=0x2ff | 0x1e00..=0x1eff | 0x2010..=0x205f)
+    }
 
     #[test]
     fn folds_vietnamese() {
