@@ -13,7 +13,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use xxhash_rust::xxh3::xxh3_64;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -184,45 +184,31 @@ impl InPlace {
     }
 }
 
-/// A build's output in progress. Dropped without [`Staging::commit`], it
-/// leaves the previous output as it was.
+/// A build's output in progress, in a staging folder beside the output.
+/// Dropped without [`Staging::commit`], it removes that folder and the
+/// output stays as it was.
 ///
-/// Over a previous output (with its cache), it starts by *updating*: pages
-/// whose bytes did not change are left alone and changed ones are held in
-/// memory, to be written into the output at commit (each to a temporary
-/// file renamed over the old one). Once the changed pages exceed
-/// [`UPDATE_BUDGET`] bytes (a theme edit, a renumbering), or without a
-/// previous output, it *stages*: a new folder beside the output, unchanged
-/// pages hard-linked from the previous output, swapped in at commit. An
-/// edit of one directive thus writes a few dozen files instead of linking
-/// every page into a new tree and deleting the old one.
+/// A first build (no previous output with its cache) writes every page
+/// into the staging folder, which replaces the output at commit. Over a
+/// previous output, it *updates*: only pages whose bytes changed go to
+/// the staging folder, and at commit each is renamed into the output over
+/// the old one (so a reader sees each page whole, old or new), and the
+/// files the previous build wrote and this one did not are removed, with
+/// the folders they leave empty. An edit of one directive thus writes a
+/// few dozen files, where a new tree would link every unchanged page and
+/// the old tree's deletion slow the file system for minutes.
 pub struct Staging {
     out: PathBuf,
     dir: PathBuf,
     previous: Cache,
+    /// Whether pages whose bytes changed are all the staging folder gets.
+    update: bool,
     hashes: Mutex<Vec<(String, u64)>>,
+    /// Pages written into the staging folder when updating.
+    changed: Mutex<Vec<String>>,
     written: AtomicUsize,
     unchanged: AtomicUsize,
     committed: bool,
-    /// Whether pages go to the staging folder; set once, never cleared.
-    staged: AtomicBool,
-    update: Mutex<Update>,
-    budget: usize,
-}
-
-/// Bytes of changed pages held for an update in place; beyond them the
-/// build stages a new tree instead.
-pub const UPDATE_BUDGET: usize = 64 << 20;
-
-/// An update in place, until the commit or a switch to staging.
-#[derive(Default)]
-struct Update {
-    /// Every page path given to `create_dirs`, for a switch to staging.
-    paths: Vec<String>,
-    /// Pages left as they are in the output.
-    kept: Vec<String>,
-    changed: Vec<Page>,
-    bytes: usize,
 }
 
 fn poisoned<T>(_: T) -> io::Error {
@@ -231,11 +217,6 @@ fn poisoned<T>(_: T) -> io::Error {
 
 impl Staging {
     pub fn begin(out: &Path) -> io::Result<Staging> {
-        Staging::with_budget(out, UPDATE_BUDGET)
-    }
-
-    /// [`Staging::begin`] holding at most `budget` bytes of changed pages.
-    pub fn with_budget(out: &Path, budget: usize) -> io::Result<Staging> {
         if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
             fs::create_dir_all(parent)?;
         }
@@ -243,43 +224,30 @@ impl Staging {
         if dir.exists() {
             fs::remove_dir_all(&dir)?;
         }
+        fs::create_dir_all(&dir)?;
         let previous = Cache::read(out);
-        let staged = previous.files.is_empty();
-        if staged {
-            fs::create_dir_all(&dir)?;
-        }
         Ok(Staging {
             out: out.to_path_buf(),
             dir,
+            update: !previous.files.is_empty(),
             previous,
             hashes: Mutex::new(Vec::new()),
+            changed: Mutex::new(Vec::new()),
             written: AtomicUsize::new(0),
             unchanged: AtomicUsize::new(0),
             committed: false,
-            staged: AtomicBool::new(staged),
-            update: Mutex::new(Update::default()),
-            budget,
         })
     }
 
     /// Creates the folders of the given page paths, up front, so that
     /// pages can then be written from any thread without `create_dir_all`
-    /// checks on each. (Updating, it notes them for a switch to staging.)
+    /// checks on each. (Updating, each changed page makes its own.)
     pub fn create_dirs<'a>(&self, paths: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
-        let paths: Vec<&str> = paths.into_iter().collect();
-        if !self.staged.load(Ordering::Acquire) {
-            let mut update = self.update.lock().map_err(poisoned)?;
-            if !self.staged.load(Ordering::Acquire) {
-                update.paths.extend(paths.iter().map(|p| p.to_string()));
-                return Ok(());
-            }
+        if self.update {
+            return Ok(());
         }
-        self.create_staged_dirs(&paths)
-    }
-
-    fn create_staged_dirs(&self, paths: &[&str]) -> io::Result<()> {
         let mut dirs: Vec<&str> = paths
-            .iter()
+            .into_iter()
             .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
             .collect();
         dirs.sort_unstable();
@@ -297,77 +265,42 @@ impl Staging {
             .lock()
             .map_err(poisoned)?
             .push((page.path.clone(), hash));
-        let same = self.previous.files.get(&page.path) == Some(&hash);
-        if !self.staged.load(Ordering::Acquire) {
-            let kept = same && self.out.join(&page.path).is_file();
-            let mut update = self.update.lock().map_err(poisoned)?;
-            if !self.staged.load(Ordering::Acquire) {
-                if kept {
-                    update.kept.push(page.path.clone());
-                    self.unchanged.fetch_add(1, Ordering::Relaxed);
-                    return Ok(());
-                }
-                if update.bytes + page.bytes.len() <= self.budget {
-                    update.bytes += page.bytes.len();
-                    update.changed.push(page.clone());
-                    self.written.fetch_add(1, Ordering::Relaxed);
-                    return Ok(());
-                }
-                self.switch_to_staging(&mut update)?;
-            }
-        }
-        self.write_staged(page, same)
-    }
-
-    /// Puts what an update held so far into a new staging folder.
-    fn switch_to_staging(&self, update: &mut Update) -> io::Result<()> {
-        fs::create_dir_all(&self.dir)?;
-        let paths: Vec<&str> = update.paths.iter().map(String::as_str).collect();
-        self.create_staged_dirs(&paths)?;
-        use rayon::prelude::*;
-        update.kept.par_iter().try_for_each(|path| {
-            fs::hard_link(self.out.join(path), self.dir.join(path)).map_err(|e| {
-                io::Error::other(format!(
-                    "{path} changed in the output during the build: {e}"
-                ))
-            })
-        })?;
-        update
-            .changed
-            .par_iter()
-            .try_for_each(|page| fs::write(self.dir.join(&page.path), &page.bytes))?;
-        *update = Update::default();
-        self.staged.store(true, Ordering::Release);
-        Ok(())
-    }
-
-    fn write_staged(&self, page: &Page, same: bool) -> io::Result<()> {
-        let target = self.dir.join(&page.path);
-        if same && fs::hard_link(self.out.join(&page.path), &target).is_ok() {
+        let same = self.previous.files.get(&page.path) == Some(&hash)
+            && self.out.join(&page.path).is_file();
+        if same {
             self.unchanged.fetch_add(1, Ordering::Relaxed);
-        } else {
-            fs::write(&target, &page.bytes)?;
-            self.written.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
         }
+        let target = self.dir.join(&page.path);
+        if self.update {
+            if let Some(parent) = target.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            self.changed
+                .lock()
+                .map_err(poisoned)?
+                .push(page.path.clone());
+        }
+        fs::write(&target, &page.bytes)?;
+        self.written.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
-    /// Puts the new output in place (swaps the staging folder in, or
-    /// writes an update's changed pages and removes the pages no longer
-    /// made) and records what it holds.
+    /// Puts the new output in place (swaps the staging folder in, or moves
+    /// an update's changed pages into the output and removes the pages no
+    /// longer made) and records what it holds.
     pub fn commit(mut self, fingerprint: Option<u64>) -> io::Result<WriteStats> {
         let mut hashes = std::mem::take(&mut *self.hashes.lock().map_err(poisoned)?);
         hashes.sort();
         // The cache goes first: if what follows fails, a stale cache only
         // costs a rewrite next time, since hashes are checked against files.
         let _ = fs::remove_file(cache_path(&self.out));
-        if self.staged.load(Ordering::Acquire) {
-            swap(&self.out, &self.dir)?;
+        if self.update {
+            self.update_in_place(&hashes)?;
         } else {
-            let update = std::mem::take(&mut *self.update.lock().map_err(poisoned)?);
-            self.update_in_place(update, &hashes)?;
+            swap(&self.out, &self.dir)?;
+            self.committed = true;
         }
-        self.committed = true;
         let mut text = String::new();
         if let Some(fp) = fingerprint {
             text.push_str(&format!("fingerprint {fp:016x}\n"));
@@ -382,22 +315,18 @@ impl Staging {
         })
     }
 
-    /// Writes the changed pages into the output, each whole (a temporary
-    /// file renamed over the old one), then removes the files the previous
-    /// build wrote and this one did not, and the folders they leave empty.
-    fn update_in_place(&self, update: Update, hashes: &[(String, u64)]) -> io::Result<()> {
+    /// Renames the changed pages from the staging folder into the output,
+    /// then removes the files the previous build wrote and this one did
+    /// not, and the folders they leave empty.
+    fn update_in_place(&mut self, hashes: &[(String, u64)]) -> io::Result<()> {
         use rayon::prelude::*;
-        update.changed.par_iter().try_for_each(|page| {
-            let target = self.out.join(&page.path);
+        let changed = std::mem::take(&mut *self.changed.lock().map_err(poisoned)?);
+        changed.par_iter().try_for_each(|path| {
+            let target = self.out.join(path);
             if let Some(dir) = target.parent() {
                 fs::create_dir_all(dir)?;
             }
-            let name = target
-                .file_name()
-                .map_or_else(Default::default, |n| n.to_string_lossy());
-            let tmp = target.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-            fs::write(&tmp, &page.bytes)?;
-            fs::rename(&tmp, &target)
+            fs::rename(self.dir.join(path), target)
         })?;
         let made: std::collections::HashSet<&str> =
             hashes.iter().map(|(p, _)| p.as_str()).collect();
@@ -423,13 +352,15 @@ impl Staging {
                 dir = d.parent();
             }
         }
+        // Only the folders of the changed pages are left in it; Drop
+        // removes them.
         Ok(())
     }
 }
 
 impl Drop for Staging {
     fn drop(&mut self) {
-        if !self.committed && self.staged.load(Ordering::Acquire) {
+        if !self.committed {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
@@ -514,29 +445,32 @@ mod tests {
         fs::metadata(path).unwrap().modified().unwrap()
     }
 
-    fn staging_folders(dir: &Path) -> Vec<String> {
-        fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.contains("staging"))
-            .collect()
+    fn files_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = walkdir::WalkDir::new(dir)
+            .into_iter()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.path().strip_prefix(dir).unwrap().display().to_string())
+            .collect();
+        names.sort();
+        names
     }
 
-    /// Builds over `out` with the pages of a first build given, and
-    /// returns the staging folders seen before the commit.
-    fn rebuild(out: &Path, budget: usize, pages: &[Page]) -> (WriteStats, Vec<String>) {
-        let staging = Staging::with_budget(out, budget).unwrap();
+    /// Builds `pages` over `out`; returns the stats and the files in the
+    /// staging folder before the commit.
+    fn rebuild(out: &Path, pages: &[Page]) -> (WriteStats, Vec<String>) {
+        let staging = Staging::begin(out).unwrap();
         let paths: Vec<String> = pages.iter().map(|p| p.path.clone()).collect();
         Writer::create_dirs(&staging, &paths).unwrap();
         for p in pages {
             staging.write(p).unwrap();
         }
-        let seen = staging_folders(out.parent().unwrap());
-        (staging.commit(None).unwrap(), seen)
+        let staged = files_in(&staging.dir);
+        (staging.commit(None).unwrap(), staged)
     }
 
     #[test]
-    fn a_small_change_updates_the_output_in_place() {
+    fn a_rebuild_writes_only_changed_pages_and_removes_gone_ones() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
         let first = [
@@ -552,8 +486,12 @@ mod tests {
             page("c.html", "C2"),
             page("d/e/index.html", "D"),
         ];
-        let (stats, seen) = rebuild(&out, UPDATE_BUDGET, &next);
-        assert!(seen.is_empty(), "no staging folder: {seen:?}");
+        let (stats, staged) = rebuild(&out, &next);
+        assert_eq!(
+            staged,
+            ["c.html", "d/e/index.html"],
+            "only the changed pages"
+        );
         assert_eq!(
             stats,
             WriteStats {
@@ -562,81 +500,65 @@ mod tests {
             }
         );
         assert_eq!(mtime(&out.join("a/index.html")), kept);
+        assert_eq!(files_in(&out), ["a/index.html", "c.html", "d/e/index.html"]);
         assert_eq!(fs::read_to_string(out.join("c.html")).unwrap(), "C2");
         assert_eq!(fs::read_to_string(out.join("d/e/index.html")).unwrap(), "D");
         assert!(!out.join("b").exists(), "the folders of gone pages go too");
-        let names: Vec<String> = walkdir::WalkDir::new(&out)
-            .into_iter()
-            .map(|e| {
-                e.unwrap()
-                    .path()
-                    .strip_prefix(&out)
-                    .unwrap()
-                    .display()
-                    .to_string()
-            })
-            .collect();
-        assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
         assert_eq!(Cache::read(&out).files.len(), 3);
+        let beside: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(beside.len(), 2, "public and its cache only");
     }
 
     #[test]
-    fn a_large_change_stages_a_new_tree_with_the_same_result() {
+    fn a_rebuild_that_changes_every_page_gives_the_same_output() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
-        let first = [
-            page("a/index.html", "A"),
-            page("b/index.html", "B"),
+        write_site(
+            &out,
+            &[page("a/index.html", "A"), page("b/index.html", "B")],
+        )
+        .unwrap();
+        let next = [
+            page("a/index.html", "A2"),
+            page("b/index.html", "B2"),
             page("c.html", "C"),
         ];
-        write_site(&out, &first).unwrap();
-        let kept = mtime(&out.join("a/index.html"));
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        // The budget holds one changed page: the second switches to staging.
-        let next = [
-            page("a/index.html", "A"),
-            page("b/index.html", "B2"),
-            page("c.html", "C2"),
-            page("d/index.html", "D"),
-        ];
-        let (stats, seen) = rebuild(&out, 2, &next);
-        assert_eq!(seen.len(), 1, "{seen:?}");
+        let (stats, _) = rebuild(&out, &next);
         assert_eq!(
             stats,
             WriteStats {
                 written: 3,
-                unchanged: 1
+                unchanged: 0
             }
         );
-        assert_eq!(mtime(&out.join("a/index.html")), kept, "hard-linked");
-        for (path, text) in [
-            ("b/index.html", "B2"),
-            ("c.html", "C2"),
-            ("d/index.html", "D"),
-        ] {
-            assert_eq!(fs::read_to_string(out.join(path)).unwrap(), text);
+        assert_eq!(files_in(&out), ["a/index.html", "b/index.html", "c.html"]);
+        for p in &next {
+            assert_eq!(fs::read(out.join(&p.path)).unwrap(), p.bytes);
         }
-        assert!(staging_folders(dir.path()).is_empty());
     }
 
     #[test]
     fn an_abandoned_staging_folder_leaves_the_output_alone() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
-        write_site(&out, &[page("a.html", "A")]).unwrap();
-        // Updating in place, and switched to staging (a budget of 0).
-        for budget in [UPDATE_BUDGET, 0] {
-            {
-                let staging = Staging::with_budget(&out, budget).unwrap();
-                staging.write(&page("a.html", "changed")).unwrap();
-            }
-            assert_eq!(fs::read_to_string(out.join("a.html")).unwrap(), "A");
-            assert_eq!(
-                fs::read_dir(dir.path()).unwrap().count(),
-                2,
-                "public and its cache only"
-            );
+        {
+            let first = Staging::begin(&out).unwrap();
+            first.write(&page("a.html", "A")).unwrap();
         }
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "nothing left");
+        write_site(&out, &[page("a.html", "A")]).unwrap();
+        {
+            let update = Staging::begin(&out).unwrap();
+            update.write(&page("a.html", "changed")).unwrap();
+            update.write(&page("b.html", "new")).unwrap();
+        }
+        assert_eq!(files_in(&out), ["a.html"]);
+        assert_eq!(fs::read_to_string(out.join("a.html")).unwrap(), "A");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "public and its cache only"
+        );
     }
 
     #[test]
