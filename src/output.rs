@@ -1,11 +1,11 @@
 //! The write stage: puts rendered pages on disk, so that a failed build
-//! leaves the previous output as it was. Over a previous output, changed
-//! pages are held until the build succeeded and then written in place,
-//! each whole; a large change, or a first build, goes to a staging folder
-//! beside the output that replaces it at the end (see [`Staging`]). A page
-//! whose bytes did not change (by the content hashes of the previous
-//! build, kept in a cache file next to the output) is never rewritten: it
-//! keeps its modification time and a sync copies nothing.
+//! leaves the previous output as it was. Pages go to a staging folder
+//! beside the output; at the end a first build's folder replaces the
+//! output, and a rebuild's changed pages are renamed into it, each whole
+//! (see [`Staging`]). A page whose bytes did not change (by the content
+//! hashes of the previous build, kept in a cache file next to the output)
+//! is never rewritten: it keeps its modification time and a sync copies
+//! nothing.
 
 use crate::render::Page;
 use std::collections::HashMap;
