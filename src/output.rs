@@ -105,6 +105,29 @@ pub fn previous_hashes(out: &Path) -> HashMap<String, u64> {
     Cache::read(out).files
 }
 
+fn poisoned<T>(_: T) -> io::Error {
+    io::Error::other("a writer thread panicked")
+}
+
+/// Removes the output's files at `paths` (one already gone is no error)
+/// and the folders they leave empty, innermost first.
+fn remove_pages<'a>(out: &Path, paths: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
+    for path in paths {
+        match fs::remove_file(out.join(path)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let mut dir = Path::new(path).parent();
+        while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+            if fs::remove_dir(out.join(d)).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+    Ok(())
+}
+
 /// Serve mode's writer: updates a private output folder in place. Only
 /// pages whose bytes changed are written (to a temporary file, then renamed
 /// over the old one, so a browser never reads half a page).
@@ -137,10 +160,7 @@ impl InPlace {
     pub fn write(&self, page: &Page) -> io::Result<()> {
         let hash = xxh3_64(&page.bytes);
         let target = self.out.join(&page.path);
-        let mut hashes = self
-            .hashes
-            .lock()
-            .map_err(|_| io::Error::other("a writer thread panicked"))?;
+        let mut hashes = self.hashes.lock().map_err(poisoned)?;
         if hashes.get(&page.path) == Some(&hash) && target.is_file() {
             self.unchanged.fetch_add(1, Ordering::Relaxed);
             return Ok(());
@@ -161,21 +181,11 @@ impl InPlace {
     /// Removes pages that no longer exist; returns the stats and the hashes
     /// of every file now in the folder.
     pub fn finish(self, gone: &[String]) -> io::Result<(WriteStats, HashMap<String, u64>)> {
-        let mut hashes = self
-            .hashes
-            .into_inner()
-            .map_err(|_| io::Error::other("a writer thread panicked"))?;
+        let mut hashes = self.hashes.into_inner().map_err(poisoned)?;
         for path in gone {
             hashes.remove(path);
-            let file = self.out.join(path);
-            if file.is_file() {
-                fs::remove_file(&file)?;
-            }
-            // Drop folders left empty (a directive's own folder).
-            if let Some(dir) = file.parent() {
-                let _ = fs::remove_dir(dir);
-            }
         }
+        remove_pages(&self.out, gone.iter().map(String::as_str))?;
         let stats = WriteStats {
             written: self.written.load(Ordering::Relaxed),
             unchanged: self.unchanged.load(Ordering::Relaxed),
@@ -209,10 +219,6 @@ pub struct Staging {
     written: AtomicUsize,
     unchanged: AtomicUsize,
     committed: bool,
-}
-
-fn poisoned<T>(_: T) -> io::Error {
-    io::Error::other("a writer thread panicked")
 }
 
 impl Staging {
@@ -338,20 +344,7 @@ impl Staging {
             .filter(|p| !made.contains(p))
             .collect();
         gone.sort_unstable();
-        for path in gone {
-            match fs::remove_file(self.out.join(path)) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
-            // Its folders, innermost first, while they are empty.
-            let mut dir = Path::new(path).parent();
-            while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
-                if fs::remove_dir(self.out.join(d)).is_err() {
-                    break;
-                }
-                dir = d.parent();
-            }
-        }
+        remove_pages(&self.out, gone)?;
         // Only the folders of the changed pages are left in it; Drop
         // removes them.
         Ok(())
