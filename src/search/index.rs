@@ -626,8 +626,9 @@ const _: () = assert!(CHUNK % BLOCK == 0);
 /// A doc-store block: a header of little-endian u32 offsets in the file,
 /// for each document the start of its summary and the start of its rest
 /// (equal to the next start when it has none), then the end; then the
-/// members (summary: gzip; rest: [`rest_member`]). The client reads the header, then one member, with HTTP
-/// range requests: one file per 32 documents instead of two per document.
+/// members (summary: gzip; rest: [`rest_member`]). The client reads the
+/// header, then one member, with HTTP range requests: one file per 32
+/// documents instead of two per document.
 fn block_file(stores: &[(Vec<u8>, Option<Vec<u8>>)]) -> Vec<u8> {
     let head = (2 * stores.len() + 1) * 4;
     let body: usize = stores
@@ -879,8 +880,6 @@ fn coarsen(s: u8) -> u8 {
     (s.div_ceil(5) * 5).min(35)
 }
 
-/// A directive's length for BM25: its tokens in subject and body, counted
-/// without normalizing them.
 /// A document's length for BM25, in bytes (see [`Directive::body_bytes`]).
 fn doc_len(d: &Directive) -> usize {
     d.subject.len() + d.body_bytes as usize

@@ -251,7 +251,7 @@
       var b = Math.floor(id / meta.block), k = 2 * (id % meta.block) + part;
       return self.blockHead(b).then(function (head) {
         var bytes = self.range("b/" + b.toString(16) + ".bin", head[k], head[k + 1], part === 0);
-        return part === 0 ? bytes : bytes.then(function (b) { return new TextDecoder().decode(lz4Block(b)); });
+        return part === 0 ? bytes : bytes.then(function (raw) { return new TextDecoder().decode(lz4Block(raw)); });
       });
     });
   };
