@@ -113,18 +113,16 @@ fn doc_numbers(site: &Path, docs: &[u32]) -> Vec<String> {
     docs.iter()
         .map(|d| {
             // Doc-store block: u32 offsets (summary, rest per document), then
-            // the members (summary: gzip).
+            // the members (LZ4 blocks after their length).
             let block =
                 std::fs::read(site.join(format!("search/b/{:x}.bin", d / 32))).expect("block");
             let at = |i: usize| {
                 u32::from_le_bytes(block[4 * i..4 * i + 4].try_into().expect("u32")) as usize
             };
             let k = 2 * (*d as usize % 32);
-            let mut text = String::new();
-            flate2::read::GzDecoder::new(&block[at(k)..at(k + 1)])
-                .read_to_string(&mut text)
-                .expect("gunzip");
-            let v: serde_json::Value = serde_json::from_str(&text).expect("doc");
+            let json =
+                lz4_flex::block::decompress_size_prepended(&block[at(k)..at(k + 1)]).expect("lz4");
+            let v: serde_json::Value = serde_json::from_slice(&json).expect("doc");
             v["n"].as_str().expect("n").to_string()
         })
         .collect()

@@ -1,7 +1,7 @@
 //! The search index writer: the site graph → the files under `search/` that
 //! the client fetches piece by piece. The format is described in
-//! ARCHITECTURE.md ("Search index"); in short, every file is gzip (the
-//! client inflates it with `DecompressionStream`):
+//! ARCHITECTURE.md ("Search index"); in short, every file but the doc
+//! store is gzip (the client inflates it with `DecompressionStream`):
 //!
 //! - `search/meta.gz`: JSON with the document count, the shard count, year
 //!   ranges, facet values with their counts and the abbreviation groups.
@@ -11,9 +11,9 @@
 //!   member at that offset of `search/k/<pack>.bin`, read by range.
 //!   A word with several variants also has the variant `*`, their union.
 //! - `search/b/<block>.bin`: the doc store, 32 documents per file: a header
-//!   of offsets, then per document a gzip member with its address, number,
-//!   date, subject and each section's lead, and an LZ4 block with the rest
-//!   of its text, for the result list and its snippets (read by range
+//!   of offsets, then per document two LZ4 blocks, one with its address,
+//!   number, date, subject and each section's lead (JSON), one with the
+//!   rest of its text, for the result list and its snippets (read by range
 //!   requests).
 //! - `search/facets.gz`: documents per kind, issuer, recipient and topic.
 //!
@@ -548,14 +548,9 @@ fn doc_terms(
         .iter()
         .zip(&sections)
         .any(|(l, s)| l.2.len() < s.2.len());
-    // The rest of each section after its lead (the client joins them).
     let full = cut.then(|| {
-        let rest: Vec<&str> = sections
-            .iter()
-            .zip(&leads)
-            .map(|((_, _, x), l)| &x[l.2.len()..])
-            .collect();
-        serde_json::to_vec(&RestEntry { r: rest }).unwrap_or_default()
+        let rests = sections.iter().zip(&leads).map(|(s, l)| &s.2[l.2.len()..]);
+        rest_text(rests).into_bytes()
     });
     let url = d.url();
     let date = dates::short(d.date);
@@ -579,10 +574,25 @@ fn doc_terms(
     ))
 }
 
-/// A rest member: the rest of each section after its lead.
-#[derive(serde::Serialize)]
-struct RestEntry<'a> {
-    r: Vec<&'a str>,
+/// Between the rests of two sections in a rest member: the client splits
+/// on it, so a text holding it has it replaced by a space.
+const REST_SEPARATOR: char = '\u{1f}';
+
+/// The rest member's text: the rest of each section after its lead,
+/// joined by [`REST_SEPARATOR`] (plain text: no JSON to escape).
+fn rest_text<'a>(rests: impl Iterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    for (i, rest) in rests.enumerate() {
+        if i > 0 {
+            out.push(REST_SEPARATOR);
+        }
+        if rest.contains(REST_SEPARATOR) {
+            out.push_str(&rest.replace(REST_SEPARATOR, " "));
+        } else {
+            out.push_str(rest);
+        }
+    }
+    out
 }
 
 /// A summary member: address, number, date, subject, kind, issuer,
@@ -601,21 +611,22 @@ struct DocEntry<'a> {
     f: Option<u8>,
 }
 
-/// A directive's doc-store entries (JSON): the summary with each section's
-/// lead, and, when a lead was cut, the rest of each section, fetched only
-/// when the leads do not show every word of the query.
+/// A directive's doc-store entries: the summary (JSON) with each section's
+/// lead, and, when a lead was cut, the rest of each section (text, see
+/// [`REST_SEPARATOR`]), fetched only when the leads do not show every word
+/// of the query.
 struct Store {
     lead: Vec<u8>,
     full: Option<Vec<u8>>,
 }
 
-/// A rest member: an LZ4 block after its length (u32, little-endian).
-/// The rests are most of the doc store's bytes and are read only for a
-/// few results of a query; LZ4 compresses them in 40% of the time gzip
-/// takes (0.46 → 0.19 s of CPU at 10k directives), for 40% more bytes
-/// on the few that are fetched.
-fn rest_member(json: &[u8]) -> Vec<u8> {
-    lz4_flex::block::compress_prepend_size(json)
+/// A doc-store member: an LZ4 block after its length (u32, little-endian).
+/// LZ4 compresses in a third of the time gzip takes (the doc store is the
+/// whole corpus's text: 0.39 → 0.2 s of CPU at 10k directives), for some
+/// 40% more bytes on the few members a query reads (its worst two-word
+/// query of the 10k benchmark: 82.7 → 88.7 KB, of at most 100).
+fn store_member(bytes: &[u8]) -> Vec<u8> {
+    lz4_flex::block::compress_prepend_size(bytes)
 }
 
 /// Documents per doc-store block file (`b/`); divides [`CHUNK`], so a
@@ -626,7 +637,7 @@ const _: () = assert!(CHUNK % BLOCK == 0);
 /// A doc-store block: a header of little-endian u32 offsets in the file,
 /// for each document the start of its summary and the start of its rest
 /// (equal to the next start when it has none), then the end; then the
-/// members (summary: gzip; rest: [`rest_member`]). The client reads the
+/// members (each a [`store_member`]). The client reads the
 /// header, then one member, with HTTP range requests: one file per 32
 /// documents instead of two per document.
 fn block_file(stores: &[(Vec<u8>, Option<Vec<u8>>)]) -> Vec<u8> {
@@ -958,7 +969,10 @@ pub fn build_streaming(
                         .or_default()
                         .push(pack(j, score(wtf, lens[doc], avg_len)));
                 }
-                stores.push((gzip(&store.lead), store.full.as_deref().map(rest_member)));
+                stores.push((
+                    store_member(&store.lead),
+                    store.full.as_deref().map(store_member),
+                ));
             }
             let mut parts: Vec<ChunkPart> = (0..PARTS)
                 .map(|_| ChunkPart {
@@ -1342,6 +1356,13 @@ mod tests {
                 assert_eq!(other, word, "two words, one key");
             }
         }
+    }
+
+    #[test]
+    fn rests_are_joined_by_a_separator_no_text_keeps() {
+        let rests = ["một", "", "hai\u{1f}ba"];
+        assert_eq!(rest_text(rests.into_iter()), "một\u{1f}\u{1f}hai ba");
+        assert_eq!(rest_text([""].into_iter()), "");
     }
 
     #[test]

@@ -70,13 +70,24 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 }
 
 /// Whether the char whose UTF-8 starts at `bytes[i]` belongs to a token,
-/// and its length. ASCII bytes are tested as bytes, only the others
-/// decoded: this runs over every word of the corpus.
+/// and its length. This runs over every char of the corpus, so the
+/// scripts of Vietnamese text are answered from their UTF-8 lead bytes,
+/// without decoding: ASCII; U+00C0-U+02AF (Latin-1 letters but × and ÷,
+/// Latin Extended-A/B, IPA: all letters); U+0300-U+033F (combining
+/// marks); U+1E00-U+1EFF (Latin Extended Additional: ạ ả ấ ... ỹ).
 #[inline(always)]
 fn token_char_at(bytes: &[u8], i: usize) -> (bool, usize) {
     let b = bytes[i];
     if b < 0x80 {
         return (b.is_ascii_alphanumeric(), 1);
+    }
+    let next = bytes.get(i + 1).copied().unwrap_or(0);
+    match b {
+        0xc3 => return (next != 0x97 && next != 0xb7, 2),
+        0xc4..=0xc9 | 0xcc => return (true, 2),
+        0xca if next < 0xb0 => return (true, 2),
+        0xe1 if (0xb8..=0xbb).contains(&next) => return (true, 3),
+        _ => {}
     }
     let (c, len) = crate::text::decode_at(bytes, i);
     (is_token_char(c), len)

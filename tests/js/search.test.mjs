@@ -141,6 +141,9 @@ test("a word beyond the section leads loads the whole text for its snippet", asy
   assert.equal(lead.n, "05-CT/TU");
   assert.equal(lead.f, 1, "the lead was cut");
   const doc = await index.docFor(res.results[0].doc, res.query, res.results[0]);
+  assert.equal(doc.x.length, lead.x.length, "a rest per section");
+  doc.x.forEach((sec, i) => assert.ok(sec[2].startsWith(lead.x[i][2]) && !sec[2].includes("\x1f"), sec[0]));
+  assert.ok(doc.x.some((sec, i) => sec[2].length > lead.x[i][2].length), "some rest was added");
   const snip = S.snippet(index, res.query, doc);
   assert.equal(snip.anchor, "nhiem-vu");
   assert.match(snip.html, /<mark>xếp<\/mark> <mark>loại<\/mark>/);

@@ -243,15 +243,16 @@
     return this.heads[b];
   };
 
-  /* One member of a document's block, as text: 0 its summary (gzip),
-   * 1 the rest (an LZ4 block, see lz4Block). */
+  /* One member of a document's block (an LZ4 block, see lz4Block), as
+   * text: 0 its summary (JSON), 1 the rest of each section after its lead,
+   * joined by U+001F. */
   Index.prototype.docPart = function (id, part) {
     var self = this;
     return this.init().then(function (meta) {
       var b = Math.floor(id / meta.block), k = 2 * (id % meta.block) + part;
       return self.blockHead(b).then(function (head) {
-        var bytes = self.range("b/" + b.toString(16) + ".bin", head[k], head[k + 1], part === 0);
-        return part === 0 ? bytes : bytes.then(function (raw) { return new TextDecoder().decode(lz4Block(raw)); });
+        return self.range("b/" + b.toString(16) + ".bin", head[k], head[k + 1], false)
+          .then(function (raw) { return new TextDecoder().decode(lz4Block(raw)); });
       });
     });
   };
@@ -286,7 +287,7 @@
       this.fulls[id] = this.doc(id).then(function (doc) {
         if (!doc.f) return doc;
         return self.docPart(id, 1).then(function (t) {
-          var rest = JSON.parse(t).r, out = {};
+          var rest = t.split("\x1f"), out = {};
           Object.keys(doc).forEach(function (k) { out[k] = doc[k]; });
           out.x = doc.x.map(function (sec, i) { return [sec[0], sec[1], sec[2] + (rest[i] || "")]; });
           out.f = 0;
