@@ -93,14 +93,19 @@ fn postings(site: &Path, key: &str) -> Option<BTreeMap<String, Vec<u32>>> {
             }
             None => pair[1].to_string(),
         };
-        let mut doc = 0u32;
-        let docs = list
-            .split(',')
-            .map(|e| {
-                doc += u32::from_str_radix(&e[..e.len() - 1], 36).expect("delta");
-                doc
-            })
-            .collect();
+        // Per posting: delta digits (A-Z base 26, then one base 36), score.
+        let (mut doc, mut high, mut docs) = (0u32, 0u32, Vec::new());
+        let mut chars = list.chars();
+        while let Some(c) = chars.next() {
+            if c.is_ascii_uppercase() {
+                high = high * 26 + (c as u32 - 'A' as u32);
+                continue;
+            }
+            doc += high * 36 + c.to_digit(36).expect("delta digit");
+            high = 0;
+            chars.next().and_then(|s| s.to_digit(36)).expect("score");
+            docs.push(doc);
+        }
         out.insert(
             if pair[0].is_empty() { key } else { pair[0] }.to_string(),
             docs,
@@ -278,7 +283,7 @@ fn build_packed_site(extra: usize, out: &Path) -> PathBuf {
 
 #[test]
 fn long_postings_are_packed_and_read_by_range() {
-    const EXTRA: usize = 700;
+    const EXTRA: usize = 1000;
     let dir = tempfile::tempdir().expect("tmp");
     let site = build_packed_site(EXTRA, dir.path());
     let packs: Vec<_> = std::fs::read_dir(site.join("search/k"))

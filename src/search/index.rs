@@ -20,8 +20,8 @@
 //! Keys are folded tokens ("hoa") and folded adjacent pairs ("tham nhung");
 //! a token's variants are its normalized forms ("hóa", "hòa"), an empty
 //! variant meaning the key itself. Postings are `delta score` pairs: the
-//! document number's difference from the previous one in base 36, then one
-//! base-36 digit 1-z of BM25F score, entries joined by commas.
+//! document number's difference from the previous one, then one base-36
+//! digit 1-z of BM25F score, with no separator (see [`encode_list`]).
 //!
 //! Documents are numbered in the graph's order (newest first), so a year is
 //! a range of numbers. Work is split by document chunk across rayon's
@@ -834,14 +834,28 @@ fn b36(mut n: u32, out: &mut String) {
     out.extend(buf[i..].iter().map(|&b| b as char));
 }
 
+/// A postings list without separators: per document its difference from
+/// the previous one, the digits before the last in base 26 (`A`-`Z`), the
+/// last in base 36 (`0`-`9a-z`), then its score (one base-36 digit). Every
+/// posting so ends with two lowercase-or-digit chars: the client reads
+/// the list without splitting it, and a third of the text (the commas)
+/// is gone before gzip.
 fn encode_list(list: &[(u32, u8)], out: &mut String) {
+    const B36: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let mut prev = 0u32;
-    for (i, &(doc, s)) in list.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+    for &(doc, s) in list {
+        let delta = doc - prev;
+        let mut high = [0u8; 8];
+        let mut i = high.len();
+        let mut h = delta / 36;
+        while h > 0 {
+            i -= 1;
+            high[i] = b'A' + (h % 26) as u8;
+            h /= 26;
         }
-        b36(doc - prev, out);
-        b36(u32::from(s), out);
+        out.extend(high[i..].iter().map(|&b| b as char));
+        out.push(B36[(delta % 36) as usize] as char);
+        out.push(B36[usize::from(s)] as char);
         prev = doc;
     }
 }
@@ -1366,9 +1380,10 @@ mod tests {
     }
 
     #[test]
-    fn postings_are_delta_base36() {
+    fn postings_are_deltas_without_separators() {
         let mut s = String::new();
-        encode_list(&[(0, 5), (1, 35), (40, 1)], &mut s);
-        assert_eq!(s, "05,1z,131");
+        // Deltas 0, 1, 39 = 1·36 + 3, 36·26 = 936 = 1·26·36 + 0·36 + 0.
+        encode_list(&[(0, 5), (1, 35), (40, 1), (976, 9)], &mut s);
+        assert_eq!(s, "051zB31BA09");
     }
 }

@@ -172,3 +172,11 @@ test("the doc store's LZ4 blocks decode, long lengths included, and bad ones fai
   assert.throws(() => text([20, 0, 0, 0, 0x1a, 97, 9, 0, 0x50, ...lit]), /bad LZ4/);
   assert.throws(() => text([21, 0, 0, 0, 0x1a, 97, 1, 0, 0x50, ...lit]), /bad LZ4/);
 });
+
+test("postings lists decode as src/search/index.rs encodes them", () => {
+  // The vector of the Rust test `postings_are_deltas_without_separators`.
+  const l = S.decodeList("051zB31BA09");
+  assert.deepEqual([...l.docs], [0, 1, 40, 976]);
+  assert.deepEqual([...l.scores], [5, 35, 1, 9]);
+  assert.deepEqual([...S.decodeList("").docs], []);
+});

@@ -106,13 +106,21 @@
     return { words: words, pairs: pairs, phrases: phrases, runs: runs };
   }
 
+  /* A postings list: per document its difference from the previous one
+   * (digits A-Z in base 26, then one digit 0-9a-z in base 36) and its
+   * score (one base-36 digit); see encode_list in src/search/index.rs. */
+  function digit36(c) { return c <= 57 ? c - 48 : c - 87; }
   function decodeList(s) {
-    var parts = s ? s.split(",") : [], docs = new Int32Array(parts.length), scores = new Uint8Array(parts.length), doc = 0;
-    for (var i = 0; i < parts.length; i++) {
-      var p = parts[i];
-      doc += parseInt(p.slice(0, -1), 36);
-      docs[i] = doc;
-      scores[i] = parseInt(p.charAt(p.length - 1), 36);
+    var n = 0, i, c;
+    for (i = 0; i < s.length; i++) { c = s.charCodeAt(i); if (c < 65 || c > 90) n++; }
+    var docs = new Int32Array(n >> 1), scores = new Uint8Array(n >> 1), doc = 0, high = 0, k = 0;
+    for (i = 0; i < s.length; i++) {
+      c = s.charCodeAt(i);
+      if (c >= 65 && c <= 90) { high = high * 26 + c - 65; continue; }
+      doc += high * 36 + digit36(c);
+      high = 0;
+      docs[k] = doc;
+      scores[k++] = digit36(s.charCodeAt(++i));
     }
     return { docs: docs, scores: scores };
   }
