@@ -758,9 +758,12 @@ enum List {
     Own(Vec<u8>),
 }
 
+/// A key with its variants' encoded lists.
+type EncodedKey = (String, Vec<(String, List)>);
+
 /// Merges one partition's chunks (in document order) and encodes its keys:
 /// (key, [(variant, list)]) in key order.
-fn merge_part(parts: &[ChunkPart], docs: usize) -> Vec<(String, Vec<(String, List)>)> {
+fn merge_part(parts: &[ChunkPart], docs: usize) -> Vec<EncodedKey> {
     let encode = |variants: &Postings| -> Vec<(String, List)> {
         encode_postings(variants, docs)
             .into_iter()
@@ -1029,7 +1032,7 @@ pub fn build_streaming(
     // appending keeps every list sorted. The facets, which need only the
     // graph, are made meanwhile (0.2 s at 100k directives, when rendering
     // is over and nothing else would use the other core).
-    let (mut encoded, facets_file): (Vec<(String, Vec<(String, List)>)>, _) = rayon::join(
+    let (mut encoded, facets_file): (Vec<EncodedKey>, _) = rayon::join(
         || {
             by_part
                 .into_par_iter()
