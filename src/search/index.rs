@@ -822,13 +822,15 @@ pub fn score(wtf: f32, len: usize, avg_len: f32) -> u8 {
     (s * MAX_SCORE).round().clamp(1.0, MAX_SCORE) as u8
 }
 
+/// The digits of base 36, as the client reads them.
+const B36: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+
 fn b36(mut n: u32, out: &mut String) {
-    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let mut buf = [0u8; 8];
     let mut i = buf.len();
     loop {
         i -= 1;
-        buf[i] = DIGITS[(n % 36) as usize];
+        buf[i] = B36[(n % 36) as usize];
         n /= 36;
         if n == 0 {
             break;
@@ -844,7 +846,6 @@ fn b36(mut n: u32, out: &mut String) {
 /// the list without splitting it, and a third of the text (the commas)
 /// is gone before gzip.
 fn encode_list(list: &[(u32, u8)], out: &mut String) {
-    const B36: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let mut prev = 0u32;
     for &(doc, s) in list {
         let delta = doc - prev;
