@@ -24,8 +24,9 @@ Earlier outputs are renamed aside and deleted only when every timing is
 done: on ext4 without a journal (as on our 2-core machines), files deleted
 in the last minutes are skipped one by one at every new file the kernel
 allocates, so a build run right after deleting the previous output also
-times that deletion (5 to 14 s of kernel time at 100,000 directives). --delete-before measures that case,
-which is what ../shared/bench/vs_hugo.py does for both tools. The effect
+times that deletion (5 to 14 s of kernel time at 100,000 directives).
+--delete-before measures that case, which is what
+../shared/bench/vs_hugo.py does for both tools. The effect
 lasts minutes: leave five minutes after any large deletion, this
 benchmark's own cleanup included, before timing builds again.
 """

@@ -1,6 +1,7 @@
-//! Gzip, the one compressed format of the output: the search index, and
-//! the theme's scripts and styles (see [`crate::render`]), which browsers
-//! inflate natively (`DecompressionStream`).
+//! Gzip, which browsers inflate natively (`DecompressionStream`): the
+//! search index's files but its doc store (LZ4, see
+//! [`crate::search::index`]), and the theme's scripts and styles (see
+//! [`crate::render`]).
 
 /// libdeflate at level 1: faster than zlib-rs at any level, and smaller
 /// than its level 2 on this text (the worst two-word query of the 10k

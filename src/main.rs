@@ -24,8 +24,8 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// followed by as many pages and index parts. Returned to the OS after a
 /// second, that memory came back as fresh pages the kernel zeroes (13% of
 /// a 100,000-directive build's CPU in `perf`); kept, the build takes
-/// 18.3 s instead of 19.2 for 95 MiB more peak memory (1.93 GiB, under
-/// the 2 GiB target). `serve` keeps the default: it lives long.
+/// 18.3 s instead of 19.2 for 95 MiB more peak memory (about 1.9 GiB,
+/// under the 2 GiB target). `serve` keeps the default: it lives long.
 fn keep_freed_memory() {
     // SAFETY: sets one of mimalloc's options, which it reads at each purge.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
