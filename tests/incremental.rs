@@ -213,6 +213,88 @@ fn the_incremental_builder_renders_only_what_a_change_touches() {
     assert!(tree(&out) == clean("clean-3"), "after a fix");
 }
 
+/// Told by serve's watcher which files changed, the builder looks at those
+/// only, and still gives a clean build's output; a folder among them, or
+/// no list, and it looks at every file again.
+#[test]
+fn told_what_changed_the_builder_looks_at_nothing_else() {
+    use banhanh::incremental::Builder;
+    let site = corpus(120);
+    let root = site.path().to_path_buf();
+    let out = root.join("serve-out");
+    let opts = serve_options(&root, &out);
+    let mut builder = Builder::new();
+    builder.build(&opts).expect("first build");
+    let dirs = root.join("content/directives");
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(&dirs)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    let clean = |name: &str| {
+        let dir = root.join(name);
+        build_into(&root, &dir, &[]);
+        tree(&dir)
+    };
+    let subject = |file: &Path, to: &str| {
+        let text = read(file).replacen("subject: ", &format!("subject: {to} - "), 1);
+        fs::write(file, text).unwrap();
+    };
+
+    // An edit the watcher did not report is not seen...
+    subject(&files[0], "Không báo");
+    let unseen = builder
+        .build_after(&opts, &[files[1].clone()])
+        .expect("edit");
+    assert_eq!(unseen.written, 0, "a file not named was looked at");
+    // ...one it reports is, and the output is a clean build's.
+    subject(&files[1], "Đã sửa");
+    builder
+        .build_after(&opts, &[files[0].clone(), files[1].clone()])
+        .expect("edit");
+    builder.refresh_search(&opts).expect("search index");
+    assert!(tree(&out) == clean("clean-1"), "after two edits");
+
+    // Added, renamed and deleted, each named.
+    let added = dirs.join("them.md");
+    fs::copy(&files[2], &added).unwrap();
+    subject(&added, "Thêm");
+    let number = read(&added)
+        .lines()
+        .find(|l| l.starts_with("number:"))
+        .unwrap()
+        .to_string();
+    fs::write(
+        &added,
+        read(&added).replacen(&number, "number: \"9998-CV/BTGTU\"", 1),
+    )
+    .unwrap();
+    let renamed = files[3].with_file_name("doi-ten.md");
+    fs::rename(&files[3], &renamed).unwrap();
+    fs::remove_file(&files[4]).unwrap();
+    let named = [added, files[3].clone(), renamed, files[4].clone()];
+    builder
+        .build_after(&opts, &named)
+        .expect("add, rename, delete");
+    builder.refresh_search(&opts).expect("search index");
+    assert!(
+        tree(&out) == clean("clean-2"),
+        "after adding, renaming and deleting"
+    );
+
+    // A folder renamed: the watcher names the folders, not their files.
+    let folder = files[5].parent().unwrap().to_path_buf();
+    let moved = dirs.join("chuyen-den");
+    fs::rename(&folder, &moved).unwrap();
+    builder
+        .build_after(&opts, &[folder, moved])
+        .expect("folder renamed");
+    builder.refresh_search(&opts).expect("search index");
+    assert!(tree(&out) == clean("clean-3"), "after a folder was renamed");
+}
+
 /// Dropping a `supersedes` changes another directive's status, and so every
 /// list that shows that other directive.
 #[test]

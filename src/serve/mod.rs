@@ -135,12 +135,18 @@ impl Site {
 
     /// Builds once, prints the outcome and tells every open page.
     pub fn rebuild(&self) -> bool {
+        self.rebuild_after(&[])
+    }
+
+    /// [`Site::rebuild`] when only the files at `changed` can differ
+    /// (see [`crate::incremental::Builder::build_after`]).
+    pub fn rebuild_after(&self, changed: &[PathBuf]) -> bool {
         let mut builder = self
             .builder
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let progress = self.term.progress("building");
-        let result = builder.build(&self.opts);
+        let result = builder.build_after(&self.opts, changed);
         progress.finish();
         let prev = self.status();
         let builds = prev.builds + 1;
@@ -283,7 +289,7 @@ pub fn serve(opts: &ServeOptions, term: Terminal) -> Result<(), String> {
                     eprintln!("changed: {}", crate::diagnostics::display_path(&root, p));
                 }
             }
-            site.rebuild();
+            site.rebuild_after(&changed);
         })?
     };
     site.rebuild();

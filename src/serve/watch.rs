@@ -44,7 +44,9 @@ pub fn is_relevant(event: &Event) -> bool {
 }
 
 /// Watches `dirs` recursively and calls `on_change` with the changed
-/// paths, one call per settled burst, on a thread of its own.
+/// paths, one call per settled burst, on a thread of its own; with none
+/// when the watcher lost track of them (an error, or events dropped by
+/// the kernel): anything may have changed.
 pub fn watch(
     dirs: &[PathBuf],
     debounce: Duration,
@@ -65,12 +67,19 @@ pub fn watch(
                 let mut changed = changed_paths(first);
                 // Gather what else arrived meanwhile into the same build.
                 while let Ok(more) = rx.try_recv() {
-                    changed.extend(changed_paths(more));
+                    changed = changed.zip(changed_paths(more)).map(|(mut a, b)| {
+                        a.extend(b);
+                        a
+                    });
                 }
-                changed.sort();
-                changed.dedup();
-                if !changed.is_empty() {
-                    on_change(changed);
+                match changed {
+                    None => on_change(Vec::new()),
+                    Some(mut paths) if !paths.is_empty() => {
+                        paths.sort();
+                        paths.dedup();
+                        on_change(paths);
+                    }
+                    Some(_) => {}
                 }
             }
         })
@@ -80,18 +89,22 @@ pub fn watch(
     })
 }
 
-fn changed_paths(result: DebounceEventResult) -> Vec<PathBuf> {
+/// The paths that changed, or `None` when the watcher cannot tell.
+fn changed_paths(result: DebounceEventResult) -> Option<Vec<PathBuf>> {
     match result {
-        Ok(events) => events
-            .iter()
-            .filter(|e| is_relevant(e))
-            .flat_map(|e| e.paths.iter().filter(|p| !is_ignored(p)).cloned())
-            .collect(),
+        Ok(events) if events.iter().any(|e| e.need_rescan()) => None,
+        Ok(events) => Some(
+            events
+                .iter()
+                .filter(|e| is_relevant(e))
+                .flat_map(|e| e.paths.iter().filter(|p| !is_ignored(p)).cloned())
+                .collect(),
+        ),
         Err(errors) => {
             for e in errors {
                 eprintln!("warning: file watcher: {e}");
             }
-            Vec::new()
+            None
         }
     }
 }
