@@ -140,33 +140,60 @@ fn incremental_output_equals_a_clean_build() {
     );
 }
 
-/// Serve mode's builder: after each kind of change it renders only the
-/// pages that show the changed directives, and its output equals a clean
-/// build byte for byte.
-#[test]
-fn the_incremental_builder_renders_only_what_a_change_touches() {
-    use banhanh::incremental::Builder;
-    let site = corpus(300);
-    let root = site.path().to_path_buf();
-    let out = root.join("serve-out");
-    let opts = serve_options(&root, &out);
-    let mut builder = Builder::new();
-    let first = builder.build(&opts).expect("first build");
-    let total = first.pages;
-    let dirs = root.join("content/directives");
-    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(&dirs)
+/// The directive files below `dirs`, sorted.
+fn directive_files(dirs: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dirs)
         .into_iter()
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
         .map(|e| e.into_path())
         .collect();
     files.sort();
+    files
+}
 
-    let clean = |name: &str| {
-        let dir = root.join(name);
-        build_into(&root, &dir, &[]);
-        tree(&dir)
-    };
+/// The tree of a clean build of `root` into its folder `name`.
+fn clean_tree(root: &Path, name: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = root.join(name);
+    build_into(root, &dir, &[]);
+    tree(&dir)
+}
+
+fn serve_out(site: &tempfile::TempDir) -> PathBuf {
+    site.path().join("serve-out")
+}
+
+/// A generated corpus of `count` directives, built once by serve's builder.
+fn served_corpus(
+    count: usize,
+) -> (
+    tempfile::TempDir,
+    banhanh::incremental::Builder,
+    banhanh::BuildReport,
+) {
+    let site = corpus(count);
+    let opts = serve_options(site.path(), &serve_out(&site));
+    let mut builder = banhanh::incremental::Builder::new();
+    let first = builder.build(&opts).expect("first build");
+    (site, builder, first)
+}
+
+/// Serve mode's builder: after each kind of change it renders only the
+/// pages that show the changed directives, and its output equals a clean
+/// build byte for byte.
+#[test]
+fn the_incremental_builder_renders_only_what_a_change_touches() {
+    let (site, mut builder, first) = served_corpus(300);
+    let (root, opts) = (
+        site.path().to_path_buf(),
+        serve_options(site.path(), &serve_out(&site)),
+    );
+    let out = opts.out.clone();
+    let total = first.pages;
+    let dirs = root.join("content/directives");
+    let files = directive_files(&dirs);
+    let clean = |name: &str| clean_tree(&root, name);
+
     // Edit one directive: a few pages, not the site.
     let text = read(&files[0]).replacen("subject: ", "subject: Đã sửa - ", 1);
     fs::write(&files[0], text).unwrap();
@@ -218,26 +245,15 @@ fn the_incremental_builder_renders_only_what_a_change_touches() {
 /// no list, and it looks at every file again.
 #[test]
 fn told_what_changed_the_builder_looks_at_nothing_else() {
-    use banhanh::incremental::Builder;
-    let site = corpus(120);
-    let root = site.path().to_path_buf();
-    let out = root.join("serve-out");
-    let opts = serve_options(&root, &out);
-    let mut builder = Builder::new();
-    builder.build(&opts).expect("first build");
+    let (site, mut builder, _) = served_corpus(120);
+    let (root, opts) = (
+        site.path().to_path_buf(),
+        serve_options(site.path(), &serve_out(&site)),
+    );
+    let out = opts.out.clone();
     let dirs = root.join("content/directives");
-    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(&dirs)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.into_path())
-        .collect();
-    files.sort();
-    let clean = |name: &str| {
-        let dir = root.join(name);
-        build_into(&root, &dir, &[]);
-        tree(&dir)
-    };
+    let files = directive_files(&dirs);
+    let clean = |name: &str| clean_tree(&root, name);
     let subject = |file: &Path, to: &str| {
         let text = read(file).replacen("subject: ", &format!("subject: {to} - "), 1);
         fs::write(file, text).unwrap();
