@@ -159,23 +159,35 @@ fn clean_tree(root: &Path, name: &str) -> Vec<(PathBuf, Vec<u8>)> {
     tree(&dir)
 }
 
-fn serve_out(site: &tempfile::TempDir) -> PathBuf {
-    site.path().join("serve-out")
+/// A generated corpus, built once by serve's builder, and its directive
+/// files.
+struct Served {
+    _site: tempfile::TempDir,
+    builder: banhanh::incremental::Builder,
+    first: banhanh::BuildReport,
+    root: PathBuf,
+    opts: banhanh::BuildOptions,
+    dirs: PathBuf,
+    files: Vec<PathBuf>,
 }
 
-/// A generated corpus of `count` directives, built once by serve's builder.
-fn served_corpus(
-    count: usize,
-) -> (
-    tempfile::TempDir,
-    banhanh::incremental::Builder,
-    banhanh::BuildReport,
-) {
+fn served_corpus(count: usize) -> Served {
     let site = corpus(count);
-    let opts = serve_options(site.path(), &serve_out(&site));
+    let root = site.path().to_path_buf();
+    let opts = serve_options(&root, &root.join("serve-out"));
     let mut builder = banhanh::incremental::Builder::new();
     let first = builder.build(&opts).expect("first build");
-    (site, builder, first)
+    let dirs = root.join("content/directives");
+    let files = directive_files(&dirs);
+    Served {
+        _site: site,
+        builder,
+        first,
+        root,
+        opts,
+        dirs,
+        files,
+    }
 }
 
 /// Serve mode's builder: after each kind of change it renders only the
@@ -183,15 +195,17 @@ fn served_corpus(
 /// build byte for byte.
 #[test]
 fn the_incremental_builder_renders_only_what_a_change_touches() {
-    let (site, mut builder, first) = served_corpus(300);
-    let (root, opts) = (
-        site.path().to_path_buf(),
-        serve_options(site.path(), &serve_out(&site)),
-    );
+    let Served {
+        _site,
+        mut builder,
+        first,
+        root,
+        opts,
+        dirs,
+        files,
+    } = served_corpus(300);
     let out = opts.out.clone();
     let total = first.pages;
-    let dirs = root.join("content/directives");
-    let files = directive_files(&dirs);
     let clean = |name: &str| clean_tree(&root, name);
 
     // Edit one directive: a few pages, not the site.
@@ -245,14 +259,16 @@ fn the_incremental_builder_renders_only_what_a_change_touches() {
 /// no list, and it looks at every file again.
 #[test]
 fn told_what_changed_the_builder_looks_at_nothing_else() {
-    let (site, mut builder, _) = served_corpus(120);
-    let (root, opts) = (
-        site.path().to_path_buf(),
-        serve_options(site.path(), &serve_out(&site)),
-    );
+    let Served {
+        _site,
+        mut builder,
+        root,
+        opts,
+        dirs,
+        files,
+        ..
+    } = served_corpus(120);
     let out = opts.out.clone();
-    let dirs = root.join("content/directives");
-    let files = directive_files(&dirs);
     let clean = |name: &str| clean_tree(&root, name);
     let subject = |file: &Path, to: &str| {
         let text = read(file).replacen("subject: ", &format!("subject: {to} - "), 1);
