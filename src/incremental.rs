@@ -15,7 +15,7 @@ use crate::render::{self, Changed, Plan};
 use crate::resolve::SiteGraph;
 use crate::{BuildFailure, BuildOptions, BuildReport, Diagnostic, output, resolve, validate};
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -88,12 +88,13 @@ impl Builder {
         let setting = crate::fingerprint(opts, registries.fingerprint);
 
         // Read and parse only the directive files whose stamp changed.
-        let only = self.paths_after(&opts.root, changed);
-        self.paths = match &only {
-            Some((paths, _)) => paths.clone(),
-            None => load::directive_paths(&opts.root, &mut diags),
+        let last = std::mem::take(&mut self.paths);
+        let (paths, only) = match paths_after(&opts.root, last, changed) {
+            Some((paths, looked_at)) => (paths, Some(looked_at)),
+            None => (load::directive_paths(&opts.root, &mut diags), None),
         };
-        let looked_at = |path: &PathBuf| only.as_ref().is_none_or(|(_, c)| c.contains(path));
+        self.paths = paths;
+        let looked_at = |path: &PathBuf| only.as_ref().is_none_or(|c| c.contains(path));
         let results: Vec<Result<(String, Cached), Diagnostics>> = self
             .paths
             .par_iter()
@@ -324,52 +325,55 @@ impl Builder {
     }
 }
 
-/// Files added, edited or removed, and the numbers they carried before and
-/// carry now.
-impl Builder {
-    /// The directive files once `changed` is applied to the last build's
-    /// list, and the changed ones; `None` when that cannot tell (no list
-    /// yet, no change given, or a folder changed, whose files the watcher
-    /// does not name).
-    fn paths_after(
-        &self,
-        root: &Path,
-        changed: &[PathBuf],
-    ) -> Option<(Vec<PathBuf>, HashSet<PathBuf>)> {
-        if changed.is_empty() || self.paths.is_empty() {
+/// The directive files once `changed` is applied to `last`, the last
+/// build's list, and the changed ones; `None` when that cannot tell (no
+/// list yet, no change given, or a folder changed, whose files the watcher
+/// does not name).
+fn paths_after(
+    root: &Path,
+    mut last: Vec<PathBuf>,
+    changed: &[PathBuf],
+) -> Option<(Vec<PathBuf>, HashSet<PathBuf>)> {
+    if changed.is_empty() || last.is_empty() {
+        return None;
+    }
+    let dir = load::content_dir(root).join("directives");
+    let mut looked_at = HashSet::new();
+    for path in changed {
+        if !path.starts_with(&dir) {
+            // Registries and the theme are read at every build anyway;
+            // a path in another form than the root's tells nothing.
+            if path.starts_with(root) {
+                continue;
+            }
             return None;
         }
-        let dir = load::content_dir(root).join("directives");
-        let mut paths: BTreeSet<PathBuf> = self.paths.iter().cloned().collect();
-        let mut looked_at = HashSet::new();
-        for path in changed {
-            if !path.starts_with(&dir) {
-                // Registries and the theme are read at every build anyway;
-                // a path in another form than the root's tells nothing.
-                if path.starts_with(root) {
-                    continue;
+        // `last` is in walkdir's sorted order, which is Path's (by
+        // component).
+        let at = last.binary_search(path);
+        match std::fs::symlink_metadata(path) {
+            Ok(m) if m.is_dir() => return None,
+            Ok(m) if m.is_file() && load::is_directive_file(path) => {
+                if let Err(i) = at {
+                    last.insert(i, path.clone());
                 }
-                return None;
             }
-            match std::fs::symlink_metadata(path) {
-                Ok(m) if m.is_dir() => return None,
-                Ok(m) if m.is_file() && load::is_directive_file(path) => {
-                    paths.insert(path.clone());
+            Ok(_) => {}
+            // Gone: a directive file, or maybe a folder of them.
+            Err(_) if load::is_directive_file(path) => {
+                if let Ok(i) = at {
+                    last.remove(i);
                 }
-                Ok(_) => {}
-                // Gone: a directive file, or maybe a folder of them.
-                Err(_) if load::is_directive_file(path) => {
-                    paths.remove(path);
-                }
-                Err(_) => return None,
             }
-            looked_at.insert(path.clone());
+            Err(_) => return None,
         }
-        // Path's order is walkdir's sorted order: by component.
-        Some((paths.into_iter().collect(), looked_at))
+        looked_at.insert(path.clone());
     }
+    Some((last, looked_at))
 }
 
+/// Files added, edited or removed, and the numbers they carried before and
+/// carry now.
 fn changes(before: &HashMap<String, Cached>, now: &HashMap<String, Cached>) -> Changed {
     let mut changed = Changed::default();
     let mut note = |path: &String, c: Option<&Cached>| {
