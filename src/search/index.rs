@@ -129,14 +129,8 @@ impl Abbreviations {
 
     /// [`Self::expansions`] over normalized words.
     pub fn expansions_of(&self, norms: &[&str]) -> Vec<&[String]> {
-        self.expansions_at(norms, |_| true)
-    }
-
-    /// [`Self::expansions_of`], looking only at positions `may_start`
-    /// accepts (the index knows which words start a form).
-    fn expansions_at(&self, norms: &[&str], may_start: impl Fn(usize) -> bool) -> Vec<&[String]> {
         let mut out = Vec::new();
-        for i in (0..norms.len()).filter(|&i| may_start(i)) {
+        for i in 0..norms.len() {
             let Some(cands) = self.by_first.get(norms[i]) else {
                 continue;
             };
@@ -300,12 +294,26 @@ fn short_key(raw: &str) -> Option<u128> {
     Some(u128::from(first) | u128::from(last | (n as u64) << 56) << 64)
 }
 
-/// A word as read: its folded form and variant (ids in [`Vocab`]).
+/// [`short_key`] of `text[start..end]`: a word of under eight bytes
+/// with eight bytes of text from its start is read in one load, masked.
+#[inline(always)]
+fn short_key_at(text: &str, start: usize, end: usize) -> Option<u128> {
+    let n = end - start;
+    match text.as_bytes().get(start..start + 8) {
+        Some(eight) if n < 8 => {
+            let first = u64::from_le_bytes(eight.try_into().unwrap_or_default());
+            let first = first & ((1u64 << (8 * n)) - 1);
+            Some(u128::from(first) | u128::from((n as u64) << 56) << 64)
+        }
+        _ => short_key(&text[start..end]),
+    }
+}
+
+/// A word as read: its folded form (id in [`Vocab`]) and term.
 #[derive(Clone, Copy)]
 struct Word {
     fold: u32,
-    variant: u32,
-    /// Dense id of (fold, variant), for [`Acc`].
+    /// Dense id of (fold, variant): one per normalized form.
     term: u32,
     /// Whether an abbreviation form starts with it.
     starts_form: bool,
@@ -330,6 +338,11 @@ struct Vocab {
     /// Term key (`fold << 32 | variant`) per dense term id, and back.
     term_keys: Vec<u64>,
     term_ids: IntMap<u32>,
+    /// The abbreviation groups' forms as word ids ([`Abbreviations::groups`]
+    /// read as text), and by the term of their first word, (group, form):
+    /// made at the first text with a word that starts a form.
+    forms: Vec<Vec<Vec<u32>>>,
+    form_starts: IntMap<Vec<(usize, usize)>>,
 }
 
 fn intern(ids: &mut FastMap<String, u32>, list: &mut Vec<String>, s: String) -> u32 {
@@ -344,7 +357,17 @@ fn intern(ids: &mut FastMap<String, u32>, list: &mut Vec<String>, s: String) -> 
 
 impl Vocab {
     fn word(&mut self, raw: &str, abbr: &Abbreviations) -> u32 {
-        let short = short_key(raw);
+        self.word_keyed(raw, short_key(raw), abbr)
+    }
+
+    /// The word `text[start..end]`.
+    #[inline(always)]
+    fn word_at(&mut self, text: &str, start: usize, end: usize, abbr: &Abbreviations) -> u32 {
+        self.word_keyed(&text[start..end], short_key_at(text, start, end), abbr)
+    }
+
+    #[inline(always)]
+    fn word_keyed(&mut self, raw: &str, short: Option<u128>, abbr: &Abbreviations) -> u32 {
         let known = match short {
             Some(k) => self.by_short.get(&k),
             None => self.by_raw.get(raw),
@@ -352,21 +375,20 @@ impl Vocab {
         if let Some(&i) = known {
             return i;
         }
+        self.new_word(raw, short, abbr)
+    }
+
+    #[inline(never)]
+    fn new_word(&mut self, raw: &str, short: Option<u128>, abbr: &Abbreviations) -> u32 {
         let norm = super::normalize_word(raw);
         let fold = super::fold(&norm);
         let starts_form = abbr.by_first.contains_key(&norm);
         let variant = if norm == fold { String::new() } else { norm };
         let fold = intern(&mut self.fold_ids, &mut self.folds, fold);
         let variant = intern(&mut self.variant_ids, &mut self.variants, variant);
-        let key = u64::from(fold) << 32 | u64::from(variant);
-        let next = self.term_keys.len() as u32;
-        let term = *self.term_ids.entry(key).or_insert(next);
-        if term == next {
-            self.term_keys.push(key);
-        }
+        let term = self.term(u64::from(fold) << 32 | u64::from(variant));
         let w = Word {
             fold,
-            variant,
             term,
             starts_form,
         };
@@ -379,14 +401,68 @@ impl Vocab {
         i
     }
 
-    fn norm(&self, w: u32) -> &str {
-        let w = self.words[w as usize];
-        let v = &self.variants[w.variant as usize];
-        if v.is_empty() {
-            &self.folds[w.fold as usize]
-        } else {
-            v
+    /// The dense id of a term key (a word's or a pair's), given at first
+    /// sight.
+    fn term(&mut self, key: u64) -> u32 {
+        let next = self.term_keys.len() as u32;
+        let term = *self.term_ids.entry(key).or_insert(next);
+        if term == next {
+            self.term_keys.push(key);
         }
+        term
+    }
+
+    /// The forms the words `ids` hold abbreviations or expansions of
+    /// stand for, as word ids: [`Abbreviations::expansions_of`], comparing
+    /// terms (a term is one normalized form) instead of strings.
+    fn expansions(&mut self, ids: &[u32], abbr: &Abbreviations) -> Vec<Vec<u32>> {
+        if self.forms.is_empty() {
+            self.forms = abbr
+                .groups
+                .iter()
+                .map(|g| {
+                    g.iter()
+                        .map(|f| f.iter().map(|t| self.word(t, abbr)).collect())
+                        .collect()
+                })
+                .collect();
+            for (gi, g) in self.forms.iter().enumerate() {
+                for (fi, f) in g.iter().enumerate() {
+                    let first = self.words[f[0] as usize].term;
+                    self.form_starts
+                        .entry(u64::from(first))
+                        .or_default()
+                        .push((gi, fi));
+                }
+            }
+        }
+        let term = |i: u32| self.words[i as usize].term;
+        let mut out = Vec::new();
+        for (i, &id) in ids.iter().enumerate() {
+            if !self.words[id as usize].starts_form {
+                continue;
+            }
+            let Some(cands) = self.form_starts.get(&u64::from(term(id))) else {
+                continue;
+            };
+            for &(gi, fi) in cands {
+                let form = &self.forms[gi][fi];
+                let end = i + form.len();
+                if end <= ids.len()
+                    && ids[i..end]
+                        .iter()
+                        .zip(form)
+                        .all(|(&a, &b)| term(a) == term(b))
+                {
+                    for (oi, other) in self.forms[gi].iter().enumerate() {
+                        if oi != fi {
+                            out.push(other.clone());
+                        }
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// The (key, variant) strings of a term key.
@@ -410,38 +486,40 @@ impl Vocab {
 /// Bit marking a term key as an adjacent pair.
 const PAIR: u64 = 1 << 63;
 
-/// Weighted term frequencies per term key: a word `fold << 32 | variant`,
-/// or a pair `PAIR | fold_a << 31 | fold_b`.
-type Terms = IntMap<f32>;
-
-/// One document's weighted term frequencies: words in a dense array by
-/// term id (most tokens are words: no hashing), pairs in a map.
+/// One document's weighted term frequencies, in a dense array by term id
+/// (words and pairs alike: no hashing per token but the pair's id).
 #[derive(Default)]
 struct Acc {
-    words: Vec<f32>,
+    weights: Vec<f32>,
     touched: Vec<u32>,
-    pairs: Terms,
 }
 
 impl Acc {
-    /// Every term with its weight, emptying the accumulator.
-    fn drain(&mut self, vocab: &Vocab) -> Vec<(u64, f32)> {
-        let mut out = Vec::with_capacity(self.touched.len() + self.pairs.len());
-        for t in self.touched.drain(..) {
-            out.push((vocab.term_keys[t as usize], self.words[t as usize]));
-            self.words[t as usize] = 0.0;
+    fn add(&mut self, term: u32, w: f32) {
+        let t = term as usize;
+        if t >= self.weights.len() {
+            self.weights.resize(t + 1, 0.0);
         }
-        out.extend(self.pairs.drain());
-        out
+        let slot = &mut self.weights[t];
+        if *slot == 0.0 {
+            self.touched.push(term);
+        }
+        *slot += w;
+    }
+
+    /// Every term id with its weight, emptying the accumulator.
+    fn drain(&mut self) -> Vec<(u32, f32)> {
+        let weights = &mut self.weights;
+        self.touched
+            .drain(..)
+            .map(|t| (t, std::mem::take(&mut weights[t as usize])))
+            .collect()
     }
 
     /// Caps every weight so far at `max`.
     fn cap(&mut self, max: f32) {
         for &t in &self.touched {
-            let w = &mut self.words[t as usize];
-            *w = w.min(max);
-        }
-        for w in self.pairs.values_mut() {
+            let w = &mut self.weights[t as usize];
             *w = w.min(max);
         }
     }
@@ -459,39 +537,24 @@ fn add_text(
 ) {
     let mut ids = std::mem::take(&mut vocab.buf);
     ids.clear();
-    ids.extend(super::word_ranges(text).map(|(s, e)| vocab.word(&text[s..e], abbr)));
+    ids.extend(super::word_ranges(text).map(|(s, e)| vocab.word_at(text, s, e, abbr)));
     add_ids(terms, vocab, &ids, w);
     if expand && ids.iter().any(|&i| vocab.words[i as usize].starts_form) {
-        let norms: Vec<&str> = ids.iter().map(|&i| vocab.norm(i)).collect();
-        let forms: Vec<Vec<String>> = abbr
-            .expansions_at(&norms, |i| vocab.words[ids[i] as usize].starts_form)
-            .into_iter()
-            .map(<[String]>::to_vec)
-            .collect();
-        for form in forms {
-            let ids: Vec<u32> = form.iter().map(|n| vocab.word(n, abbr)).collect();
-            add_ids(terms, vocab, &ids, w);
+        for form in vocab.expansions(&ids, abbr) {
+            add_ids(terms, vocab, &form, w);
         }
     }
     vocab.buf = ids;
 }
 
-fn add_ids(acc: &mut Acc, vocab: &Vocab, ids: &[u32], w: f32) {
-    if acc.words.len() < vocab.term_keys.len() {
-        acc.words.resize(vocab.term_keys.len(), 0.0);
-    }
+fn add_ids(acc: &mut Acc, vocab: &mut Vocab, ids: &[u32], w: f32) {
     for (i, &id) in ids.iter().enumerate() {
         let word = vocab.words[id as usize];
-        let slot = &mut acc.words[word.term as usize];
-        if *slot == 0.0 {
-            acc.touched.push(word.term);
-        }
-        *slot += w;
+        acc.add(word.term, w);
         if let Some(&next) = ids.get(i + 1) {
             let b = vocab.words[next as usize].fold;
-            *acc.pairs
-                .entry(PAIR | u64::from(word.fold) << 31 | u64::from(b))
-                .or_default() += w;
+            let pair = PAIR | u64::from(word.fold) << 31 | u64::from(b);
+            acc.add(vocab.term(pair), w);
         }
     }
 }
@@ -503,7 +566,7 @@ fn doc_terms(
     abbr: &Abbreviations,
     vocab: &mut Vocab,
     terms: &mut Acc,
-) -> Result<(Vec<(u64, f32)>, Store), String> {
+) -> Result<(Vec<(u32, f32)>, Store), String> {
     let d = graph.directive(id);
     let body = d.body_text()?;
     let v = &graph.validated;
@@ -566,7 +629,7 @@ fn doc_terms(
     };
     let lead_json = serde_json::to_vec(&entry).unwrap_or_default();
     Ok((
-        terms.drain(vocab),
+        terms.drain(),
         Store {
             lead: lead_json,
             full,
@@ -970,7 +1033,8 @@ pub fn build_streaming(
         .map(|(c, ids)| {
             let mut vocab = Vocab::default();
             let mut acc = Acc::default();
-            let mut by_key: IntMap<Vec<u16>> = IntMap::default();
+            // Postings by dense term id.
+            let mut by_term: Vec<Vec<u16>> = Vec::new();
             let mut stores = Vec::with_capacity(ids.len());
             for (j, &id) in ids.iter().enumerate() {
                 let doc = c * CHUNK + j;
@@ -981,11 +1045,12 @@ pub fn build_streaming(
                         continue;
                     }
                 };
-                for (key, wtf) in terms {
-                    by_key
-                        .entry(key)
-                        .or_default()
-                        .push(pack(j, score(wtf, lens[doc], avg_len)));
+                for (term, wtf) in terms {
+                    let t = term as usize;
+                    if t >= by_term.len() {
+                        by_term.resize_with(vocab.term_keys.len(), Vec::new);
+                    }
+                    by_term[t].push(pack(j, score(wtf, lens[doc], avg_len)));
                 }
                 stores.push((
                     store_member(&store.lead),
@@ -998,9 +1063,12 @@ pub fn build_streaming(
                     ..ChunkPart::default()
                 })
                 .collect();
-            for (key, mut list) in by_key {
+            for (term, mut list) in by_term.into_iter().enumerate() {
+                if list.is_empty() {
+                    continue;
+                }
                 list.sort_unstable();
-                let (k, variant) = vocab.key_strings(key);
+                let (k, variant) = vocab.key_strings(vocab.term_keys[term]);
                 parts[fnv1a(&k) as usize % PARTS].push(&k, &variant, &list);
             }
             for p in &mut parts {
@@ -1288,9 +1356,9 @@ mod tests {
             true,
         );
         let named: HashMap<(String, String), f32> = terms
-            .drain(&vocab)
+            .drain()
             .into_iter()
-            .map(|(k, w)| (vocab.key_strings(k), w))
+            .map(|(t, w)| (vocab.key_strings(vocab.term_keys[t as usize]), w))
             .collect();
         let mut keys: Vec<_> = named.keys().cloned().collect();
         keys.sort();
@@ -1315,12 +1383,12 @@ mod tests {
         let mut vocab = Vocab::default();
         let mut terms = Acc::default();
         add_text(&mut terms, &mut vocab, &abbr, "PCTNTC", 4.0, false);
-        assert_eq!(terms.touched.len() + terms.pairs.len(), 1);
+        assert_eq!(terms.touched.len(), 1);
         add_text(&mut terms, &mut vocab, &abbr, "về PCTNTC", 1.0, true);
         let keys: Vec<(String, String)> = terms
-            .drain(&vocab)
+            .drain()
             .into_iter()
-            .map(|(k, _)| vocab.key_strings(k))
+            .map(|(t, _)| vocab.key_strings(vocab.term_keys[t as usize]))
             .collect();
         assert!(
             keys.contains(&("tham nhung".into(), String::new())),
@@ -1381,6 +1449,16 @@ mod tests {
                 assert_eq!(other, word, "two words, one key");
             }
         }
+    }
+
+    #[test]
+    fn a_word_read_in_its_text_has_its_own_short_key() {
+        let text = "Ủy ban nhân dân tỉnh\0a quyết định phòng, chống tham nhũng 1234567890123456";
+        for (start, end) in crate::search::word_ranges(text) {
+            let word = &text[start..end];
+            assert_eq!(short_key_at(text, start, end), short_key(word), "{word:?}");
+        }
+        assert_eq!(short_key_at("ab\0cdefgh", 0, 2), short_key("ab"));
     }
 
     #[test]
