@@ -909,22 +909,33 @@ fn b36(mut n: u32, out: &mut String) {
 /// the list without splitting it, and a third of the text (the commas)
 /// is gone before gzip.
 fn encode_list(list: &[(u32, u8)], out: &mut String) {
+    encode_list_with(list, |s| s, out);
+}
+
+/// [`encode_list`], each score mapped by `score`.
+fn encode_list_with(list: &[(u32, u8)], score: impl Fn(u8) -> u8, out: &mut String) {
+    let mut bytes = Vec::with_capacity(list.len() * 3);
     let mut prev = 0u32;
     for &(doc, s) in list {
         let delta = doc - prev;
-        let mut high = [0u8; 8];
-        let mut i = high.len();
-        let mut h = delta / 36;
-        while h > 0 {
-            i -= 1;
-            high[i] = b'A' + (h % 26) as u8;
-            h /= 26;
+        let high = delta / 36;
+        if high > 0 {
+            let mut digits = [0u8; 8];
+            let mut i = digits.len();
+            let mut h = high;
+            while h > 0 {
+                i -= 1;
+                digits[i] = b'A' + (h % 26) as u8;
+                h /= 26;
+            }
+            bytes.extend_from_slice(&digits[i..]);
         }
-        out.extend(high[i..].iter().map(|&b| b as char));
-        out.push(B36[(delta % 36) as usize] as char);
-        out.push(B36[usize::from(s)] as char);
+        bytes.push(B36[(delta % 36) as usize]);
+        bytes.push(B36[usize::from(score(s))]);
         prev = doc;
     }
+    // Only ASCII digits and letters were written.
+    out.push_str(std::str::from_utf8(&bytes).unwrap_or_default());
 }
 
 /// The lists of a key's line: one per variant, and for a word with several
@@ -935,11 +946,10 @@ fn encode_list(list: &[(u32, u8)], out: &mut String) {
 /// a third of the bytes.
 fn encode_postings(p: &Postings, docs: usize) -> Vec<(String, String)> {
     let union: Option<Vec<(u32, u8)>> = (p.len() > 1).then(|| {
-        let mut all: Vec<(u32, u8)> = p.iter().flat_map(|(_, l)| l).copied().collect();
-        // Highest score first within a document, then keep the first.
-        all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-        all.dedup_by_key(|e| e.0);
-        all
+        p.iter()
+            .map(|(_, l)| l.clone())
+            .reduce(|a, b| union_of(&a, &b))
+            .unwrap_or_default()
     });
     let df = union
         .as_ref()
@@ -948,8 +958,7 @@ fn encode_postings(p: &Postings, docs: usize) -> Vec<(String, String)> {
     let encode = |list: &[(u32, u8)]| {
         let mut out = String::new();
         if coarse {
-            let list: Vec<(u32, u8)> = list.iter().map(|&(d, s)| (d, coarsen(s))).collect();
-            encode_list(&list, &mut out);
+            encode_list_with(list, coarsen, &mut out);
         } else {
             encode_list(list, &mut out);
         }
@@ -960,6 +969,34 @@ fn encode_postings(p: &Postings, docs: usize) -> Vec<(String, String)> {
         out.push(("*".to_string(), encode(u)));
     }
     out.extend(p.iter().map(|(v, list)| (v.to_string(), encode(list))));
+    out
+}
+
+/// Two lists sorted by document merged, a document in both keeping its
+/// higher score.
+fn union_of(a: &[(u32, u8)], b: &[(u32, u8)]) -> Vec<(u32, u8)> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        match x.0.cmp(&y.0) {
+            std::cmp::Ordering::Less => {
+                out.push(x);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(y);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push((x.0, x.1.max(y.1)));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
     out
 }
 
@@ -1459,6 +1496,16 @@ mod tests {
             assert_eq!(short_key_at(text, start, end), short_key(word), "{word:?}");
         }
         assert_eq!(short_key_at("ab\0cdefgh", 0, 2), short_key("ab"));
+    }
+
+    #[test]
+    fn the_union_of_lists_keeps_each_document_once_with_its_best_score() {
+        let a = [(1, 5), (4, 2), (9, 7)];
+        let b = [(0, 1), (4, 6), (9, 3), (12, 4)];
+        let want = [(0, 1), (1, 5), (4, 6), (9, 7), (12, 4)];
+        assert_eq!(union_of(&a, &b), want);
+        assert_eq!(union_of(&b, &a), want);
+        assert_eq!(union_of(&[], &a), a);
     }
 
     #[test]
