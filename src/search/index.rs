@@ -537,7 +537,7 @@ fn add_text(
 ) {
     let mut ids = std::mem::take(&mut vocab.buf);
     ids.clear();
-    ids.extend(super::word_ranges(text).map(|(s, e)| vocab.word_at(text, s, e, abbr)));
+    super::for_each_word(text, |s, e| ids.push(vocab.word_at(text, s, e, abbr)));
     add_ids(terms, vocab, &ids, w);
     if expand && ids.iter().any(|&i| vocab.words[i as usize].starts_form) {
         for form in vocab.expansions(&ids, abbr) {

@@ -95,29 +95,34 @@ fn token_char_at(bytes: &[u8], i: usize) -> (bool, usize) {
 
 /// Byte ranges of the tokens of `text`, not yet normalized.
 pub fn word_ranges(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut ranges = Vec::new();
+    for_each_word(text, |start, end| ranges.push((start, end)));
+    ranges.into_iter()
+}
+
+/// Calls `word` with the byte range of each token of `text`, in order:
+/// the tokenizer's one loop, each char looked at once (the index runs it
+/// over the whole corpus; [`word_ranges`] is its list).
+#[inline(always)]
+pub fn for_each_word(text: &str, mut word: impl FnMut(usize, usize)) {
     let bytes = text.as_bytes();
+    let mut start = None;
     let mut at = 0;
-    let char_at = move |i: usize| token_char_at(bytes, i);
-    std::iter::from_fn(move || {
-        let start = loop {
-            if at >= bytes.len() {
-                return None;
+    while at < bytes.len() {
+        let (token, len) = token_char_at(bytes, at);
+        match (token, start) {
+            (true, None) => start = Some(at),
+            (false, Some(s)) => {
+                word(s, at);
+                start = None;
             }
-            let (token, len) = char_at(at);
-            if token {
-                break at;
-            }
-            at += len;
-        };
-        while at < bytes.len() {
-            let (token, len) = char_at(at);
-            if !token {
-                break;
-            }
-            at += len;
+            _ => {}
         }
-        Some((start, at))
-    })
+        at += len;
+    }
+    if let Some(s) = start {
+        word(s, bytes.len());
+    }
 }
 
 fn token(text: &str, start: usize, end: usize) -> Token {
