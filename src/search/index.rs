@@ -343,6 +343,9 @@ struct Vocab {
     /// made at the first text with a word that starts a form.
     forms: Vec<Vec<Vec<u32>>>,
     form_starts: IntMap<Vec<(usize, usize)>>,
+    /// Per word id, the last word (folded) seen after it and their pair's
+    /// term: most pairs are found again without hashing.
+    next_pair: Vec<(u32, u32)>,
 }
 
 fn intern(ids: &mut FastMap<String, u32>, list: &mut Vec<String>, s: String) -> u32 {
@@ -394,6 +397,7 @@ impl Vocab {
         };
         let i = self.words.len() as u32;
         self.words.push(w);
+        self.next_pair.push((u32::MAX, 0));
         match short {
             Some(k) => self.by_short.insert(k, i),
             None => self.by_raw.insert(raw.to_string(), i),
@@ -409,6 +413,18 @@ impl Vocab {
         if term == next {
             self.term_keys.push(key);
         }
+        term
+    }
+
+    /// The term of the pair of word `a` followed by a word folded `b`.
+    fn pair_term(&mut self, a: u32, b: u32) -> u32 {
+        let (last, term) = self.next_pair[a as usize];
+        if last == b {
+            return term;
+        }
+        let fold = self.words[a as usize].fold;
+        let term = self.term(PAIR | u64::from(fold) << 31 | u64::from(b));
+        self.next_pair[a as usize] = (b, term);
         term
     }
 
@@ -548,14 +564,14 @@ fn add_text(
 }
 
 fn add_ids(acc: &mut Acc, vocab: &mut Vocab, ids: &[u32], w: f32) {
-    for (i, &id) in ids.iter().enumerate() {
+    let mut prev: Option<u32> = None;
+    for &id in ids {
         let word = vocab.words[id as usize];
         acc.add(word.term, w);
-        if let Some(&next) = ids.get(i + 1) {
-            let b = vocab.words[next as usize].fold;
-            let pair = PAIR | u64::from(word.fold) << 31 | u64::from(b);
-            acc.add(vocab.term(pair), w);
+        if let Some(a) = prev {
+            acc.add(vocab.pair_term(a, word.fold), w);
         }
+        prev = Some(id);
     }
 }
 
@@ -1412,6 +1428,28 @@ mod tests {
             ]
         );
         assert_eq!(named[&k("tham", "")], 2.0);
+    }
+
+    #[test]
+    fn a_word_followed_by_different_words_counts_each_pair() {
+        let mut terms = Acc::default();
+        let mut vocab = Vocab::default();
+        let none = Abbreviations::from_forms(&[]);
+        let text = "tham nhũng tham mưu tham nhũng";
+        add_text(&mut terms, &mut vocab, &none, text, 1.0, true);
+        let pairs: HashMap<String, f32> = terms
+            .drain()
+            .into_iter()
+            .map(|(t, w)| (vocab.key_strings(vocab.term_keys[t as usize]).0, w))
+            .filter(|(k, _)| k.contains(' '))
+            .collect();
+        let want = [
+            ("tham nhung", 2.0),
+            ("nhung tham", 1.0),
+            ("tham muu", 1.0),
+            ("muu tham", 1.0),
+        ];
+        assert_eq!(pairs, want.map(|(k, w)| (k.to_string(), w)).into());
     }
 
     #[test]
