@@ -206,13 +206,21 @@ pub fn sections_text(d: &Directive, body: &str) -> Vec<(String, String, String)>
         }
     }
     for s in &mut out {
-        s.1 = s.1.trim().to_string();
-        s.2 = s.2.trim().to_string();
+        trim_in_place(&mut s.1);
+        trim_in_place(&mut s.2);
     }
     if out.len() > 1 && out[0].2.is_empty() {
         out.remove(0);
     }
     out
+}
+
+/// `s.trim()`, without copying the text (a section's text is most of
+/// its directive).
+fn trim_in_place(s: &mut String) {
+    s.truncate(s.trim_end().len());
+    let start = s.len() - s.trim_start().len();
+    s.drain(..start);
 }
 
 /// A fast `Hasher` for the index's maps (the FxHash mix, eight bytes at a
@@ -1428,6 +1436,15 @@ mod tests {
             ]
         );
         assert_eq!(named[&k("tham", "")], 2.0);
+    }
+
+    #[test]
+    fn trimming_in_place_is_trimming() {
+        for text in ["", " ", "a", " \n a b \t", "\u{a0}hòa\u{3000}", "x  "] {
+            let mut s = text.to_string();
+            trim_in_place(&mut s);
+            assert_eq!(s, text.trim(), "{text:?}");
+        }
     }
 
     #[test]
