@@ -28,7 +28,7 @@
 //! threads and merged in chunk order; every map is sorted before it is
 //! written, so the output does not depend on the number of threads.
 
-use super::{Token, fnv1a};
+use super::fnv1a;
 use crate::gzip::gzip;
 use crate::model::Directive;
 use crate::parse::body::markdown_options;
@@ -118,35 +118,6 @@ impl Abbreviations {
             }
         }
         Abbreviations { groups, by_first }
-    }
-
-    /// The forms to add for a text with these tokens: for every occurrence
-    /// of a form, every other form of its group.
-    pub fn expansions(&self, tokens: &[Token]) -> Vec<&[String]> {
-        let norms: Vec<&str> = tokens.iter().map(|t| t.norm.as_str()).collect();
-        self.expansions_of(&norms)
-    }
-
-    /// [`Self::expansions`] over normalized words.
-    pub fn expansions_of(&self, norms: &[&str]) -> Vec<&[String]> {
-        let mut out = Vec::new();
-        for i in 0..norms.len() {
-            let Some(cands) = self.by_first.get(norms[i]) else {
-                continue;
-            };
-            for &(gi, fi) in cands {
-                let form = &self.groups[gi][fi];
-                let end = i + form.len();
-                if end <= norms.len() && norms[i..end].iter().zip(form).all(|(t, f)| t == f) {
-                    for (oi, other) in self.groups[gi].iter().enumerate() {
-                        if oi != fi {
-                            out.push(other.as_slice());
-                        }
-                    }
-                }
-            }
-        }
-        out
     }
 
     /// Folded forms per group, for the client's highlighting.
@@ -437,8 +408,9 @@ impl Vocab {
     }
 
     /// The forms the words `ids` hold abbreviations or expansions of
-    /// stand for, as word ids: [`Abbreviations::expansions_of`], comparing
-    /// terms (a term is one normalized form) instead of strings.
+    /// stand for, as word ids: for every occurrence of a form (its words'
+    /// terms in a row: a term is one normalized form), every other form of
+    /// its group.
     fn expansions(&mut self, ids: &[u32], abbr: &Abbreviations) -> Vec<Vec<u32>> {
         if self.forms.is_empty() {
             self.forms = abbr
@@ -489,8 +461,9 @@ impl Vocab {
         out
     }
 
-    /// The (key, variant) strings of a term key.
-    fn key_strings(&self, key: u64) -> (String, String) {
+    /// The (key, variant) strings of a term.
+    fn key_strings(&self, term: u32) -> (String, String) {
+        let key = self.term_keys[term as usize];
         if key & PAIR != 0 {
             let a = ((key >> 31) & 0xffff_ffff) as usize & 0x7fff_ffff;
             let b = (key & 0x7fff_ffff) as usize;
@@ -970,10 +943,9 @@ fn encode_list_with(list: &[(u32, u8)], score: impl Fn(u8) -> u8, out: &mut Stri
 /// a third of the bytes.
 fn encode_postings(p: &Postings, docs: usize) -> Vec<(String, String)> {
     let union: Option<Vec<(u32, u8)>> = (p.len() > 1).then(|| {
-        p.iter()
-            .map(|(_, l)| l.clone())
-            .reduce(|a, b| union_of(&a, &b))
-            .unwrap_or_default()
+        p[1..]
+            .iter()
+            .fold(p[0].1.clone(), |all, (_, l)| union_of(&all, l))
     });
     let df = union
         .as_ref()
@@ -1129,7 +1101,7 @@ pub fn build_streaming(
                     continue;
                 }
                 list.sort_unstable();
-                let (k, variant) = vocab.key_strings(vocab.term_keys[term]);
+                let (k, variant) = vocab.key_strings(term as u32);
                 parts[fnv1a(&k) as usize % PARTS].push(&k, &variant, &list);
             }
             for p in &mut parts {
@@ -1380,10 +1352,21 @@ fn facets(graph: &SiteGraph) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::tokenize;
 
-    fn toks(s: &str) -> Vec<Token> {
-        tokenize(s)
+    /// The forms the index adds for `text`, as normalized words.
+    fn expansions(abbr: &Abbreviations, text: &str) -> Vec<Vec<String>> {
+        let mut vocab = Vocab::default();
+        let mut ids = Vec::new();
+        crate::search::for_each_word(text, |s, e| ids.push(vocab.word_at(text, s, e, abbr)));
+        let forms = vocab.expansions(&ids, abbr);
+        let norm = |w: u32| {
+            let (fold, variant) = vocab.key_strings(vocab.words[w as usize].term);
+            if variant.is_empty() { fold } else { variant }
+        };
+        forms
+            .into_iter()
+            .map(|form| form.into_iter().map(norm).collect())
+            .collect()
     }
 
     #[test]
@@ -1392,15 +1375,16 @@ mod tests {
             vec!["PCTNTC", "phòng, chống tham nhũng, tiêu cực"],
             vec!["Đại hội XIV", "Đại hội đại biểu toàn quốc lần thứ XIV"],
         ]);
-        let e = a.expansions(&toks("công tác PCTNTC năm 2024"));
+        let e = expansions(&a, "công tác PCTNTC năm 2024");
         assert_eq!(e, [&["phòng", "chống", "tham", "nhũng", "tiêu", "cực"][..]]);
-        let e = a.expansions(&toks("về phòng chống tham nhũng, tiêu cực"));
+        let e = expansions(&a, "về phòng chống tham nhũng, tiêu cực");
         assert_eq!(e, [&["pctntc"][..]]);
-        let e = a.expansions(&toks(
+        let e = expansions(
+            &a,
             "tiến tới Đại hội đại biểu toàn quốc lần thứ XIV của Đảng",
-        ));
+        );
         assert_eq!(e, [&["đại", "hội", "xiv"][..]]);
-        assert!(a.expansions(&toks("Đại hội XIII")).is_empty());
+        assert!(expansions(&a, "Đại hội XIII").is_empty());
     }
 
     #[test]
@@ -1419,7 +1403,7 @@ mod tests {
         let named: HashMap<(String, String), f32> = terms
             .drain()
             .into_iter()
-            .map(|(t, w)| (vocab.key_strings(vocab.term_keys[t as usize]), w))
+            .map(|(t, w)| (vocab.key_strings(t), w))
             .collect();
         let mut keys: Vec<_> = named.keys().cloned().collect();
         keys.sort();
@@ -1457,7 +1441,7 @@ mod tests {
         let pairs: HashMap<String, f32> = terms
             .drain()
             .into_iter()
-            .map(|(t, w)| (vocab.key_strings(vocab.term_keys[t as usize]).0, w))
+            .map(|(t, w)| (vocab.key_strings(t).0, w))
             .filter(|(k, _)| k.contains(' '))
             .collect();
         let want = [
@@ -1480,7 +1464,7 @@ mod tests {
         let keys: Vec<(String, String)> = terms
             .drain()
             .into_iter()
-            .map(|(t, _)| vocab.key_strings(vocab.term_keys[t as usize]))
+            .map(|(t, _)| vocab.key_strings(t))
             .collect();
         assert!(
             keys.contains(&("tham nhung".into(), String::new())),
