@@ -63,10 +63,11 @@ pub struct BuildFailure {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Uses of a directive's text in a full build: its page (render) and the
-/// search index's terms. The text is released after the last
-/// ([`model::Body`]): at 100,000 directives that is a gigabyte.
-pub(crate) const BODY_USES: u32 = 2;
+/// Uses of a directive's text in a full build: one, its page, whose
+/// Markdown events also give the search index its text. The text is
+/// released after it ([`model::Body`]): at 100,000 directives that is a
+/// gigabyte.
+pub(crate) const BODY_USES: u32 = 1;
 
 /// The checked site graph, or every diagnostic that prevents it.
 pub fn site_graph(root: &Path, drafts: bool) -> (Option<resolve::SiteGraph>, Vec<Diagnostic>) {
@@ -189,10 +190,10 @@ pub fn build_with(
     };
     let staging = output::Staging::begin(&opts.out).map_err(write_error)?;
     stage("theme");
-    let plan = render::Plan::default();
-    // The search index is built alongside rendering: both are rayon work
-    // on the same pool, so neither waits for the other's sequential parts.
-    // Its doc-store blocks are written as they are made.
+    let prepare = |paths: &[String]| {
+        output::Writer::create_dirs(&staging, paths)
+            .map_err(|e| format!("cannot create folders: {e}"))
+    };
     let sink = |page: render::Page| {
         output::Writer::write(&staging, &page)
             .map_err(|e| format!("cannot write {}: {e}", page.path))
@@ -200,25 +201,36 @@ pub fn build_with(
     // For benchmarks only (`benches/bench.py` measures the index's share
     // of the build with it): the build without its search index.
     let skip_index = std::env::var_os(SKIP_INDEX_VAR).is_some();
-    if skip_index {
+    let (pages, search, search_time) = if skip_index {
         eprintln!("banhanh: {SKIP_INDEX_VAR} is set: no search index (for benchmarks only)");
+        let plan = render::Plan::default();
+        let pages = render::render(&graph, &theme, &tera, &render_opts, &plan, &prepare, &sink);
+        (pages, Ok((Vec::new(), 0)), Duration::ZERO)
     } else {
         output::Writer::create_dirs(&staging, &["search/b/0.bin".to_string()])
             .map_err(|e| fail("", "write", e.to_string()))?;
-    }
-    let (rendered, (search, search_time)) = rayon::join(
-        || render_into(&graph, &theme, &tera, &render_opts, &plan, &staging),
-        || {
-            let t = Instant::now();
-            let search = if skip_index {
-                Ok((Vec::new(), 0))
-            } else {
-                search::index::build_streaming(&graph, &sink)
-            };
-            (search, t.elapsed())
-        },
-    );
-    let pages = rendered.map_err(|e| fail("themes", "template", e.0))?;
+        // The index asks for each directive's text, and gets it as its
+        // page is rendered (see `render::render_indexed`); its doc-store
+        // blocks are written as they are made.
+        let indexed = render::render_indexed(
+            &graph,
+            &theme,
+            &tera,
+            &render_opts,
+            &prepare,
+            &sink,
+            |texts| {
+                let t = Instant::now();
+                let search = search::index::build_streaming(&graph, texts, &sink);
+                (search, t.elapsed())
+            },
+        );
+        match indexed {
+            Ok((pages, (search, time))) => (Ok(pages), search, time),
+            Err(e) => (Err(e), Ok((Vec::new(), 0)), Duration::ZERO),
+        }
+    };
+    let pages = pages.map_err(|e| fail("themes", "template", e.0))?;
     let write_fail = |e| fail(&opts.out.display().to_string(), "write", e);
     let (search_pages, blocks) = search.map_err(write_fail)?;
     let pages = pages + blocks + write_search_index(search_pages, &staging).map_err(write_fail)?;
@@ -228,7 +240,7 @@ pub fn build_with(
         .commit(diagnostics.is_empty().then_some(fingerprint))
         .map_err(write_error)?;
     stage("swap");
-    timings.push(("search index (built alongside render)", search_time));
+    timings.push(("search index, with the directive pages", search_time));
     let report = BuildReport::new(diagnostics, &graph, pages, stats, started, timings);
     // Freeing the graph of 100,000 directives keeps a core busy for 0.2 s
     // after the work is done; `banhanh build` exits without waiting for it.

@@ -310,6 +310,23 @@ const CASES: &[Case] = &[
         at: "10-cv-btgtu.md:",
         says: &["listed twice"],
     },
+    Case {
+        // A directive page renders as the search index asks for its text:
+        // its error is still the template's, and nothing is written.
+        name: "directive template fails at render",
+        apply: |r| {
+            write(
+                r,
+                "themes/hong/templates/directive.html",
+                b"{% extends \"base.html\" %}{% block content %}{{ khong_co.x }}{% endblock content %}",
+            );
+            let site = r.join("content/site.yaml");
+            let text = fs::read_to_string(&site).expect("read");
+            fs::write(site, format!("{text}theme: hong\n")).expect("write");
+        },
+        at: "directive.html:1:",
+        says: &["error[template]", "`khong_co` is not defined"],
+    },
 ];
 
 #[test]

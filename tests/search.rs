@@ -51,6 +51,80 @@ fn files_below(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
+/// A directive with every kind of Markdown text: soft and hard breaks, a
+/// list, a table, code inline and fenced, a link, raw HTML, a footnote.
+const EVERY_KIND_OF_TEXT: &str = "---
+number: \"31-CV/BTGTU\"
+kind: cong-van
+issuer: ban-tuyen-giao-tinh-uy
+date: 2023-01-21
+subject: Hướng dẫn trình bày văn bản
+recipients: [hoi-nha-bao-tinh]
+---
+Đoạn mở đầu
+xuống dòng mềm,\\
+xuống dòng cứng.
+
+## Mục `một` có *nhấn mạnh*
+
+- Ý thứ nhất[^1]
+- Ý thứ hai với [liên kết](https://example.org) và <b>HTML</b>
+
+| Cột A | Cột B |
+|---|---|
+| ô một | ô hai |
+
+```text
+khối mã
+```
+
+[^1]: Chú thích cuối trang.
+";
+
+/// A build's index takes each directive's text from the renderer, which
+/// reads it while writing the page; serve's from a parse of its own. Both
+/// give the same index, byte for byte.
+#[test]
+fn the_index_is_the_same_from_the_renderer_or_a_parse() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("site");
+    support::copy_dir(&repo().join("tests/fixtures/search"), &root);
+    std::fs::write(
+        root.join("content/directives/2023/31-cv-btgtu.md"),
+        EVERY_KIND_OF_TEXT,
+    )
+    .expect("write");
+    let out = dir.path().join("public");
+    let opts = BuildOptions {
+        root: root.clone(),
+        out: out.clone(),
+        drafts: false,
+        base_url: None,
+        inject: String::new(),
+    };
+    if let Err(e) = build(&opts) {
+        panic!("build failed: {:?}", e.diagnostics);
+    }
+    let (graph, diags) = banhanh::site_graph(&root, false);
+    let graph = graph.unwrap_or_else(|| panic!("{diags:?}"));
+    let parsed: BTreeMap<String, Vec<u8>> = banhanh::search::index::build(&graph)
+        .into_iter()
+        .map(|p| (p.path, p.bytes))
+        .collect();
+    let built: BTreeMap<String, Vec<u8>> = files_below(&out.join("search"))
+        .into_iter()
+        .map(|(path, bytes)| (format!("search/{path}"), bytes))
+        .collect();
+    assert!(parsed.len() > 10, "{} files", parsed.len());
+    assert_eq!(
+        parsed.keys().collect::<Vec<_>>(),
+        built.keys().collect::<Vec<_>>()
+    );
+    for (path, bytes) in &parsed {
+        assert!(built[path] == *bytes, "{path} differs");
+    }
+}
+
 #[test]
 fn normalization_vectors_hold_in_rust() {
     let text =

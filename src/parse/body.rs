@@ -130,6 +130,94 @@ pub fn scan(body: &str, first_line: usize) -> BodyScan {
     }
 }
 
+/// A section's plain text as the search index reads it: (anchor, title,
+/// text), paragraphs, items and table rows each ending in `\n`.
+pub type SectionText = (String, String, String);
+
+/// A body's plain text by section, gathered from its Markdown events. The
+/// renderer feeds it the events it reads while writing the page, so page and
+/// search index share one parse; [`sections_text`] parses for it alone.
+pub struct PlainSections<'d> {
+    ids: std::slice::Iter<'d, Section>,
+    /// The first is the text before any heading, with an empty anchor.
+    out: Vec<SectionText>,
+    in_heading: bool,
+}
+
+impl<'d> PlainSections<'d> {
+    /// For a body whose headings are `sections`, in order.
+    pub fn new(sections: &'d [Section]) -> Self {
+        PlainSections {
+            ids: sections.iter(),
+            out: vec![(String::new(), String::new(), String::new())],
+            in_heading: false,
+        }
+    }
+
+    pub fn observe(&mut self, event: &Event) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => {
+                let id = self.ids.next().map_or(String::new(), |s| s.id.clone());
+                self.out.push((id, String::new(), String::new()));
+                self.in_heading = true;
+            }
+            Event::End(TagEnd::Heading(_)) => self.in_heading = false,
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(last) = self.out.last_mut() {
+                    if self.in_heading {
+                        last.1.push_str(t);
+                    } else {
+                        last.2.push_str(t);
+                    }
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(last) = self.out.last_mut() {
+                    last.2.push(' ');
+                }
+            }
+            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::TableRow) => {
+                if let Some(last) = self.out.last_mut() {
+                    if !last.2.ends_with('\n') && !last.2.is_empty() {
+                        last.2.push('\n');
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The sections' texts, trimmed; the text before the first heading only
+    /// where there is some.
+    pub fn finish(mut self) -> Vec<SectionText> {
+        for s in &mut self.out {
+            trim_in_place(&mut s.1);
+            trim_in_place(&mut s.2);
+        }
+        if self.out.len() > 1 && self.out[0].2.is_empty() {
+            self.out.remove(0);
+        }
+        self.out
+    }
+}
+
+/// `s.trim()`, without copying the text (a section's text is most of
+/// its directive).
+fn trim_in_place(s: &mut String) {
+    s.truncate(s.trim_end().len());
+    let start = s.len() - s.trim_start().len();
+    s.drain(..start);
+}
+
+/// The plain text by section of `body`, whose headings are `sections`.
+pub fn sections_text(sections: &[Section], body: &str) -> Vec<SectionText> {
+    let mut texts = PlainSections::new(sections);
+    for event in Parser::new_ext(body, markdown_options()) {
+        texts.observe(&event);
+    }
+    texts.finish()
+}
+
 /// An id for a heading without `{#id}`: its folded title.
 pub fn heading_slug(title: &str) -> String {
     let s = crate::text::slugify(title);
@@ -166,6 +254,43 @@ mod tests {
         assert_eq!(s.line, 12);
         let slugs: Vec<_> = s.recipients.iter().map(|(r, _)| r.as_str()).collect();
         assert_eq!(slugs, ["hoi-nha-bao-tinh", "tinh-doan"]);
+    }
+
+    #[test]
+    fn plain_text_by_section() {
+        let body = "Mở đầu\nmềm.\n\n## Mục `một` *nhấn*\n\n- A[^1]\n- [B](x) <b>C</b>\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n```\nmã\n```\n\n[^1]: Chú.\n";
+        let sections = scan(body, 1).sections;
+        let texts = sections_text(&sections, body);
+        let texts: Vec<(&str, &str, &str)> = texts
+            .iter()
+            .map(|(a, t, x)| (a.as_str(), t.as_str(), x.as_str()))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ("", "", "Mở đầu mềm."),
+                (
+                    "muc-mot-nhan",
+                    "Mục một nhấn",
+                    "A\nB C\nx\ny\n1\n2\nmã\nChú."
+                ),
+            ]
+        );
+        let no_lead = sections_text(&sections, "## Mục `một` *nhấn*\n\nA.");
+        assert_eq!(
+            no_lead.len(),
+            1,
+            "no empty section before the first heading"
+        );
+    }
+
+    #[test]
+    fn trimming_in_place_is_trimming() {
+        for text in ["", " ", "a", " \n a b \t", "\u{a0}hòa\u{3000}", "x  "] {
+            let mut s = text.to_string();
+            trim_in_place(&mut s);
+            assert_eq!(s, text.trim(), "{text:?}");
+        }
     }
 
     #[test]

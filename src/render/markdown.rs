@@ -4,7 +4,8 @@
 //! highlighted by syntect with CSS classes, and raw HTML is shown as text.
 
 use crate::model::{Directive, GlossaryEntry};
-use crate::parse::{body::markdown_options, number};
+use crate::parse::body::{PlainSections, markdown_options};
+use crate::parse::number;
 use chrono::NaiveDate;
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Parser, Tag, TagEnd};
 use pulldown_cmark_escape::{escape_href, escape_html};
@@ -57,7 +58,14 @@ impl Glossary {
     }
 }
 
-pub fn render_body(d: &Directive, body: &str, ctx: &BodyContext) -> String {
+/// `texts`, when given, sees every event of the body, so that the search
+/// index gets its text without parsing it again.
+pub fn render_body(
+    d: &Directive,
+    body: &str,
+    ctx: &BodyContext,
+    mut texts: Option<&mut PlainSections>,
+) -> String {
     let mut out = String::with_capacity(body.len() * 3 / 2);
     let mut events: Vec<Event> = Vec::new();
     let mut sections = d.sections.iter();
@@ -66,6 +74,9 @@ pub fn render_body(d: &Directive, body: &str, ctx: &BodyContext) -> String {
     let mut code: Option<(String, String)> = None; // (language, text)
 
     for event in Parser::new_ext(body, markdown_options()) {
+        if let Some(texts) = texts.as_deref_mut() {
+            texts.observe(&event);
+        }
         if let Some((_, text)) = code.as_mut() {
             match event {
                 Event::Text(t) => text.push_str(&t),

@@ -8,10 +8,13 @@ pub mod markdown;
 mod views;
 
 use crate::load::Theme;
+use crate::parse::body::PlainSections;
 use crate::resolve::SiteGraph;
+use crate::search::index::Texts;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tera::{Context, Tera};
 
@@ -170,8 +173,7 @@ pub fn render(
     prepare: &dyn Fn(&[String]) -> Result<(), String>,
     sink: &(dyn Fn(Page) -> Result<(), String> + Sync),
 ) -> Result<usize, RenderError> {
-    let mut site = views::SiteView::new(graph, &opts.base_url);
-    site.item_html = render_items(graph, &site, tera, plan.items.as_ref())?;
+    let site = site_view(graph, tera, opts, plan)?;
     let wanted = |path: &str| plan.only.as_ref().is_none_or(|only| only.contains(path));
     let jobs: Vec<PageJob> = match &plan.only {
         None => views::jobs(graph),
@@ -182,13 +184,108 @@ pub fn render(
             .collect(),
     };
     let assets: Vec<String> = asset_paths(theme).filter(|p| wanted(p)).collect();
+    let paths = prepare_paths(&jobs, &assets, prepare)?;
+    jobs.par_iter().try_for_each(|job| {
+        let page = render_job(graph, job, &site, tera, opts, None)?;
+        sink(page).map_err(RenderError)
+    })?;
+    write_assets(theme, assets, sink)?;
+    Ok(paths)
+}
+
+/// Renders every page of the site as [`render`] does, and meanwhile runs
+/// `index` (the search index) on the directives' texts: a directive's page
+/// is rendered when `index` asks for its text, which the renderer reads
+/// from the same Markdown events as the page, so each body is parsed once.
+/// Both share rayon's pool, so neither waits for the other's sequential
+/// parts. Returns the number of files rendered and what `index` returned;
+/// an error when a page fails to render, even one `index` asked for.
+pub fn render_indexed<R: Send>(
+    graph: &SiteGraph,
+    theme: &Theme,
+    tera: &Tera,
+    opts: &RenderOptions,
+    prepare: &dyn Fn(&[String]) -> Result<(), String>,
+    sink: &(dyn Fn(Page) -> Result<(), String> + Sync),
+    index: impl FnOnce(&Texts) -> R + Send,
+) -> Result<(usize, R), RenderError> {
+    let site = site_view(graph, tera, opts, &Plan::default())?;
+    let jobs = views::jobs(graph);
+    let assets: Vec<String> = asset_paths(theme).collect();
+    let paths = prepare_paths(&jobs, &assets, prepare)?;
+    let failed: Mutex<Option<RenderError>> = Mutex::new(None);
+    let directive_pages = AtomicUsize::new(0);
+    let texts = |id| {
+        let job = views::job(graph, views::PageKind::Directive(id));
+        let mut texts = PlainSections::new(&graph.directive(id).sections);
+        let page = render_job(graph, &job, &site, tera, opts, Some(&mut texts)).map_err(|e| {
+            let message = e.0.clone();
+            if let Ok(mut first) = failed.lock() {
+                first.get_or_insert(e);
+            }
+            message
+        })?;
+        directive_pages.fetch_add(1, Ordering::Relaxed);
+        sink(page)?;
+        Ok(texts.finish())
+    };
+    let (others, indexed) = rayon::join(
+        || {
+            jobs.par_iter()
+                .filter(|job| !matches!(job.kind, views::PageKind::Directive(_)))
+                .try_for_each(|job| {
+                    let page = render_job(graph, job, &site, tera, opts, None)?;
+                    sink(page).map_err(RenderError)
+                })
+        },
+        || index(&texts),
+    );
+    others?;
+    if let Some(e) = failed.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    let rendered = directive_pages.into_inner();
+    if rendered != graph.order.len() {
+        return Err(RenderError(format!(
+            "internal error: the search index asked for {rendered} of {} directive pages",
+            graph.order.len()
+        )));
+    }
+    write_assets(theme, assets, sink)?;
+    Ok((paths, indexed))
+}
+/// What every page of one render shares: the site's view, with every
+/// directive's list item rendered once.
+fn site_view(
+    graph: &SiteGraph,
+    tera: &Tera,
+    opts: &RenderOptions,
+    plan: &Plan,
+) -> Result<views::SiteView, RenderError> {
+    let mut site = views::SiteView::new(graph, &opts.base_url);
+    site.item_html = render_items(graph, &site, tera, plan.items.as_ref())?;
+    Ok(site)
+}
+
+/// Hands the output paths of `jobs` and `assets` to `prepare` (which makes
+/// their folders); returns how many.
+fn prepare_paths(
+    jobs: &[PageJob],
+    assets: &[String],
+    prepare: &dyn Fn(&[String]) -> Result<(), String>,
+) -> Result<usize, RenderError> {
     let mut paths: Vec<String> = jobs.iter().map(|j| output_path(&j.url)).collect();
     paths.extend(assets.iter().cloned());
     prepare(&paths).map_err(RenderError)?;
-    jobs.par_iter().try_for_each(|job| {
-        let page = render_job(graph, job, &site, tera, opts)?;
-        sink(page).map_err(RenderError)
-    })?;
+    Ok(paths.len())
+}
+
+/// The theme's static files, and the gzip copies of some.
+fn write_assets(
+    theme: &Theme,
+    assets: Vec<String>,
+    sink: &(dyn Fn(Page) -> Result<(), String> + Sync),
+) -> Result<(), RenderError> {
     for path in assets {
         let file = path.strip_prefix("assets/").unwrap_or(&path);
         // The theme's own file, else the gzip copy of one.
@@ -202,7 +299,7 @@ pub fn render(
         let bytes = bytes.ok_or_else(|| RenderError(format!("no theme file for {path}")))?;
         sink(Page { path, bytes }).map_err(RenderError)?;
     }
-    Ok(paths.len())
+    Ok(())
 }
 
 /// The file of an address: `van-ban/2024/x/` → `van-ban/2024/x/index.html`.
@@ -261,6 +358,7 @@ fn render_job(
     site: &views::SiteView,
     tera: &Tera,
     opts: &RenderOptions,
+    texts: Option<&mut PlainSections>,
 ) -> Result<Page, RenderError> {
     let root = if job.template == "404.html" {
         // Served at any address: links must not depend on where.
@@ -277,7 +375,7 @@ fn render_job(
         site,
     };
     let mut ctx = Context::from_serialize(&base).map_err(|e| RenderError(error_chain(&e)))?;
-    views::fill(&mut ctx, graph, site, &base.root, &job.kind).map_err(RenderError)?;
+    views::fill(&mut ctx, graph, site, &base.root, &job.kind, texts).map_err(RenderError)?;
     // Rendered to bytes: `render` would check the whole page is UTF-8 again.
     let mut html = Vec::with_capacity(16 * 1024);
     tera.render_to(job.template, &ctx, &mut html).map_err(|e| {

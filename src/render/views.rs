@@ -7,6 +7,7 @@ use super::dates;
 use super::markdown::{BodyContext, Glossary, render_body};
 use crate::config::System;
 use crate::model::{Directive, Organization};
+use crate::parse::body::PlainSections;
 use crate::resolve::{Addressed, Id, SiteGraph, Status, Target};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -341,12 +342,14 @@ fn items_by_year<'a>(graph: &SiteGraph, site: &'a SiteView, ids: &[Id]) -> Vec<Y
 }
 
 /// Fills `ctx` with what the page's template needs.
+/// `texts` gets a directive page's text as its body is rendered.
 pub(crate) fn fill(
     ctx: &mut Context,
     graph: &SiteGraph,
     site: &SiteView,
     root: &str,
     kind: &PageKind,
+    texts: Option<&mut PlainSections>,
 ) -> Result<(), String> {
     let v = &graph.validated;
     match kind {
@@ -364,7 +367,7 @@ pub(crate) fn fill(
             ctx.insert("years", &year_counts(graph));
             ctx.insert("total", &graph.order.len());
         }
-        PageKind::Directive(id) => directive_data(ctx, graph, site, root, *id)?,
+        PageKind::Directive(id) => directive_data(ctx, graph, site, root, *id, texts)?,
         PageKind::Recipient(slug) => recipient_data(ctx, graph, site, slug),
         PageKind::Recipients => {
             let counts = graph
@@ -567,6 +570,7 @@ fn directive_data(
     site: &SiteView,
     root: &str,
     id: Id,
+    texts: Option<&mut PlainSections>,
 ) -> Result<(), String> {
     let v = &graph.validated;
     let d = graph.directive(id);
@@ -595,6 +599,7 @@ fn directive_data(
             links,
             glossary: &site.glossary,
         },
+        texts,
     );
     let recipients: Vec<Link> = d
         .recipients

@@ -31,10 +31,9 @@
 use super::fnv1a;
 use crate::gzip::gzip;
 use crate::model::Directive;
-use crate::parse::body::markdown_options;
+use crate::parse::body::{SectionText, sections_text};
 use crate::render::{Page, dates};
 use crate::resolve::SiteGraph;
-use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use rayon::prelude::*;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -136,62 +135,6 @@ impl Abbreviations {
             })
             .collect()
     }
-}
-
-/// The text of a directive by section: (anchor, title, text). The first
-/// section is the text before any heading, with an empty anchor.
-pub fn sections_text(d: &Directive, body: &str) -> Vec<(String, String, String)> {
-    let mut out = vec![(String::new(), String::new(), String::new())];
-    let mut ids = d.sections.iter();
-    let mut in_heading = false;
-    for event in Parser::new_ext(body, markdown_options()) {
-        match event {
-            Event::Start(Tag::Heading { .. }) => {
-                let id = ids.next().map_or(String::new(), |s| s.id.clone());
-                out.push((id, String::new(), String::new()));
-                in_heading = true;
-            }
-            Event::End(TagEnd::Heading(_)) => in_heading = false,
-            Event::Text(t) | Event::Code(t) => {
-                if let Some(last) = out.last_mut() {
-                    if in_heading {
-                        last.1.push_str(&t);
-                    } else {
-                        last.2.push_str(&t);
-                    }
-                }
-            }
-            Event::SoftBreak | Event::HardBreak => {
-                if let Some(last) = out.last_mut() {
-                    last.2.push(' ');
-                }
-            }
-            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::TableRow) => {
-                if let Some(last) = out.last_mut() {
-                    if !last.2.ends_with('\n') && !last.2.is_empty() {
-                        last.2.push('\n');
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    for s in &mut out {
-        trim_in_place(&mut s.1);
-        trim_in_place(&mut s.2);
-    }
-    if out.len() > 1 && out[0].2.is_empty() {
-        out.remove(0);
-    }
-    out
-}
-
-/// `s.trim()`, without copying the text (a section's text is most of
-/// its directive).
-fn trim_in_place(s: &mut String) {
-    s.truncate(s.trim_end().len());
-    let start = s.len() - s.trim_start().len();
-    s.drain(..start);
 }
 
 /// A fast `Hasher` for the index's maps (the FxHash mix, eight bytes at a
@@ -560,12 +503,12 @@ fn add_ids(acc: &mut Acc, vocab: &mut Vocab, ids: &[u32], w: f32) {
 fn doc_terms(
     graph: &SiteGraph,
     id: usize,
+    texts: &Texts,
     abbr: &Abbreviations,
     vocab: &mut Vocab,
     terms: &mut Acc,
 ) -> Result<(Vec<(u32, f32)>, Store), String> {
     let d = graph.directive(id);
-    let body = d.body_text()?;
     let v = &graph.validated;
     // A topic's forms already name each other: no expansion, and each of
     // their words counts once, or a tagged text would outweigh any body.
@@ -593,7 +536,7 @@ fn doc_terms(
         .map_or(d.issuer.as_str(), |o| &o.name);
     add(kind, W_BODY);
     add(issuer, W_BODY);
-    let sections = sections_text(d, &body);
+    let sections = texts(id)?;
     for (_, title, text) in &sections {
         add(title, W_HEADING);
         for para in text.split('\n') {
@@ -1010,10 +953,25 @@ fn doc_len(d: &Directive) -> usize {
     d.subject.len() + d.body_bytes as usize
 }
 
+/// Where the index gets a directive's text by section, by id: parsed from
+/// its body ([`parsed_texts`]), or handed over by the renderer, which read
+/// it while writing the directive's page (one Markdown parse for both).
+pub type Texts<'a> = dyn Fn(usize) -> Result<Vec<SectionText>, String> + Sync + 'a;
+
+/// The text by section of each directive, parsed from its body.
+pub fn parsed_texts(
+    graph: &SiteGraph,
+) -> impl Fn(usize) -> Result<Vec<SectionText>, String> + Sync + '_ {
+    |id| {
+        let d = graph.directive(id);
+        Ok(sections_text(&d.sections, &d.body_text()?))
+    }
+}
+
 /// Every file of the search index, sorted by path.
 pub fn build(graph: &SiteGraph) -> Vec<Page> {
     let blocks = std::sync::Mutex::new(Vec::new());
-    let (mut pages, _) = build_streaming(graph, &|page| {
+    let (mut pages, _) = build_streaming(graph, &parsed_texts(graph), &|page| {
         blocks.lock().map_err(|e| e.to_string())?.push(page);
         Ok(())
     })
@@ -1026,9 +984,12 @@ pub fn build(graph: &SiteGraph) -> Vec<Page> {
 /// [`build`], handing each doc-store block (`search/b/`) to `emit` as soon
 /// as it is made, so that they are not all held at once (380 MB at 100k
 /// directives); returns the other files, sorted by path, and how many
-/// blocks it emitted. The `search/b` folder must exist for `emit`.
+/// blocks it emitted. The `search/b` folder must exist for `emit`. Asks
+/// `texts` for each directive's text once, in chunks of [`CHUNK`]
+/// directives in site order.
 pub fn build_streaming(
     graph: &SiteGraph,
+    texts: &Texts,
     emit: &(dyn Fn(Page) -> Result<(), String> + Sync),
 ) -> Result<(Vec<Page>, usize), String> {
     let t0 = std::time::Instant::now();
@@ -1071,7 +1032,8 @@ pub fn build_streaming(
             let mut stores = Vec::with_capacity(ids.len());
             for (j, &id) in ids.iter().enumerate() {
                 let doc = c * CHUNK + j;
-                let (terms, store) = match doc_terms(graph, id, &abbr, &mut vocab, &mut acc) {
+                let (terms, store) = match doc_terms(graph, id, texts, &abbr, &mut vocab, &mut acc)
+                {
                     Ok(done) => done,
                     Err(e) => {
                         fail(e);
@@ -1420,15 +1382,6 @@ mod tests {
             ]
         );
         assert_eq!(named[&k("tham", "")], 2.0);
-    }
-
-    #[test]
-    fn trimming_in_place_is_trimming() {
-        for text in ["", " ", "a", " \n a b \t", "\u{a0}hòa\u{3000}", "x  "] {
-            let mut s = text.to_string();
-            trim_in_place(&mut s);
-            assert_eq!(s, text.trim(), "{text:?}");
-        }
     }
 
     #[test]
