@@ -19,7 +19,6 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
-use xxhash_rust::xxh3::xxh3_64;
 
 /// A directive file as last parsed.
 #[derive(Clone)]
@@ -113,8 +112,8 @@ impl Builder {
                     return Ok((shown, c.clone()));
                 }
                 let file = load::read_text(&opts.root, path, &mut d).ok_or_else(|| d.clone())?;
-                let hash = xxh3_64(file.text.as_bytes());
-                match parse::parse_directive(file) {
+                let hash = file.hash;
+                match parse::parse_directive(file, parse::Keep::Text) {
                     Ok(draft) => Ok((
                         shown,
                         Cached {
@@ -185,7 +184,8 @@ impl Builder {
             None => {
                 let theme = load::load_theme(&opts.root, graph.validated.config.theme.as_deref())
                     .map_err(|e| fail("theme", e))?;
-                let tera = render::compile_templates(&theme).map_err(|e| fail("template", e.0))?;
+                let tera =
+                    render::compile_templates(&theme).map_err(|e| fail(e.code, e.message))?;
                 (theme, tera)
             }
         };
@@ -240,7 +240,7 @@ impl Builder {
                 let writer = output::InPlace::new(&opts.out, previous.hashes.clone());
                 let pages =
                     crate::render_into(&graph, &theme, &tera, &render_opts, &self.plan, &writer)
-                        .map_err(|e| fail("template", e.0))?;
+                        .map_err(|e| fail(e.code, e.message))?;
                 stage("render and write");
                 let (stats, hashes) = writer
                     .finish(&gone)
@@ -257,7 +257,7 @@ impl Builder {
                     output::Staging::begin(&opts.out).map_err(|e| fail("write", e.to_string()))?;
                 let pages =
                     crate::render_into(&graph, &theme, &tera, &render_opts, &self.plan, &staging)
-                        .map_err(|e| fail("template", e.0))?;
+                        .map_err(|e| fail(e.code, e.message))?;
                 let search_pages = crate::search::index::build(&graph);
                 let search_paths: Vec<String> =
                     search_pages.iter().map(|p| p.path.clone()).collect();

@@ -63,26 +63,20 @@ pub struct BuildFailure {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Uses of a directive's text in a full build: one, its page, whose
-/// Markdown events also give the search index its text. The text is
-/// released after it ([`model::Body`]): at 100,000 directives that is a
-/// gigabyte.
-pub(crate) const BODY_USES: u32 = 1;
-
 /// The checked site graph, or every diagnostic that prevents it.
 pub fn site_graph(root: &Path, drafts: bool) -> (Option<resolve::SiteGraph>, Vec<Diagnostic>) {
     let mut diags = Diagnostics::default();
     let sources = load::load_content(root, &mut diags);
-    resolve_sources(root, sources, drafts, diags)
+    let parsed = parse::parse(sources, parse::Keep::Place, &mut diags);
+    resolve_parsed(root, parsed, drafts, diags)
 }
 
-fn resolve_sources(
+fn resolve_parsed(
     root: &Path,
-    sources: load::Sources,
+    parsed: parse::Parsed,
     drafts: bool,
     mut diags: Diagnostics,
 ) -> (Option<resolve::SiteGraph>, Vec<Diagnostic>) {
-    let parsed = parse::parse(sources, &mut diags);
     let graph = validate::validate(parsed, &mut diags)
         .filter(|_| !diags.has_errors())
         .map(|v| resolve::resolve(v, drafts, &mut diags))
@@ -166,17 +160,23 @@ pub fn build_with(
             });
         }
     }
-    let (graph, diagnostics) = resolve_sources(&opts.root, sources, opts.drafts, diags);
+    // Each text is dropped once parsed, and read again for its page.
+    let parsed = parse::parse(sources, parse::Keep::Place, &mut diags);
+    let (graph, diagnostics) = resolve_parsed(&opts.root, parsed, opts.drafts, diags);
     let Some(graph) = graph else {
         return Err(BuildFailure { diagnostics });
     };
     stage("parse, validate, resolve");
-    for &id in &graph.order {
-        graph.directive(id).body.release_after(BODY_USES);
-    }
     let theme = load::load_theme(&opts.root, graph.validated.config.theme.as_deref())
         .map_err(|e| fail("themes", "theme", e))?;
-    let tera = render::compile_templates(&theme).map_err(|e| fail("themes", "template", e.0))?;
+    let render_fail = |e: render::RenderError| {
+        let file = match e.file.as_str() {
+            "" => opts.out.display().to_string(),
+            file => file.to_string(),
+        };
+        fail(&file, e.code, e.message)
+    };
+    let tera = render::compile_templates(&theme).map_err(render_fail)?;
     let render_opts = render::RenderOptions {
         base_url: opts.base_url.clone().unwrap_or_default(),
         inject: opts.inject.clone(),
@@ -230,7 +230,7 @@ pub fn build_with(
             Err(e) => (Err(e), Ok((Vec::new(), 0)), Duration::ZERO),
         }
     };
-    let pages = pages.map_err(|e| fail("themes", "template", e.0))?;
+    let pages = pages.map_err(render_fail)?;
     let write_fail = |e| fail(&opts.out.display().to_string(), "write", e);
     let (search_pages, blocks) = search.map_err(write_fail)?;
     let pages = pages + blocks + write_search_index(search_pages, &staging).map_err(write_fail)?;

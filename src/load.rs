@@ -16,8 +16,12 @@ pub struct SourceFile {
     /// Path relative to the site root with `/` separators, e.g.
     /// `content/directives/2024/1383-cv-btgtu.md`.
     pub path: String,
+    /// The path it was read from.
+    pub file: PathBuf,
     /// Shared: a directive's body is a range of it (see [`crate::model::Body`]).
     pub text: std::sync::Arc<str>,
+    /// [`text_hash`] of `text`.
+    pub hash: u64,
 }
 
 /// Everything under `content/`, decoded.
@@ -61,6 +65,24 @@ pub fn load_content(root: &Path, diags: &mut Diagnostics) -> Sources {
     }
     sources.fingerprint = fingerprint(&sources);
     sources
+}
+
+/// The text of a file read before, read again; an error when it cannot be
+/// read or its text no longer hashes to `hash` (it changed meanwhile).
+pub fn read_again(path: &Path, hash: u64) -> Result<std::sync::Arc<str>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    match decode(&bytes) {
+        Ok(text) if text_hash(&text) == hash => Ok(text.into()),
+        _ => Err(format!(
+            "{} changed while the site was built; build again",
+            path.display()
+        )),
+    }
+}
+
+/// The hash of a decoded text that [`SourceFile::hash`] holds.
+pub fn text_hash(text: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
 }
 
 /// `site.yaml` and the registries, without the directives.
@@ -152,9 +174,7 @@ fn fingerprint(sources: &Sources) -> u64 {
     .chain(&sources.directives)
     {
         hasher.update(f.path.as_bytes());
-        hasher.update(&[0]);
-        hasher.update(f.text.as_bytes());
-        hasher.update(&[0]);
+        hasher.update(&f.hash.to_le_bytes());
     }
     hasher.digest()
 }
@@ -195,6 +215,8 @@ pub fn read_text(root: &Path, path: &Path, diags: &mut Diagnostics) -> Option<So
         Ok(bytes) => match decode(&bytes) {
             Ok(text) => Some(SourceFile {
                 path: shown,
+                file: path.to_path_buf(),
+                hash: text_hash(&text),
                 text: text.into(),
             }),
             Err(loc) => {

@@ -99,7 +99,7 @@ impl NewError {
 pub fn new_directive(opts: &NewOptions) -> Result<Created, NewError> {
     let mut diags = Diagnostics::default();
     let sources = load::load_content(&opts.root, &mut diags);
-    let parsed = parse::parse(sources, &mut diags);
+    let parsed = parse::parse(sources, parse::Keep::Place, &mut diags);
     let Some(site) = validate::validate(parsed, &mut diags) else {
         diags.attach_sources(|p| load::read_source(&opts.root, p));
         let errors: Vec<Diagnostic> = diags

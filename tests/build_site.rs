@@ -389,3 +389,45 @@ fn a_build_tells_how_many_directives_it_loaded() {
     assert_eq!(told.into_inner().expect("lock"), [files]);
     assert!(files > report.directives, "the example has a draft");
 }
+
+/// A build keeps where each directive's text is, not the text, and reads
+/// it again for the page: a file that changed meanwhile stops the build
+/// with an error naming it, not a page of the new text with the old one's
+/// sections and links.
+#[test]
+fn a_directive_changed_during_the_build_stops_it_by_name() {
+    use banhanh::render;
+    let site = example_site();
+    let (graph, diags) = banhanh::site_graph(site.path(), false);
+    let graph = graph.unwrap_or_else(|| panic!("{diags:?}"));
+    let seed = "content/directives/2024/1383-cv-btgtu.md";
+    let path = site.path().join(seed);
+    assert!(path.is_file(), "the example has the seed at {seed}");
+    let text = read(&path);
+    std::fs::write(&path, format!("{text}\nThêm một dòng.\n")).expect("write");
+    let theme = banhanh::load::load_theme(site.path(), None).expect("theme");
+    let tera = render::compile_templates(&theme).expect("templates");
+    let opts = render::RenderOptions {
+        base_url: String::new(),
+        inject: String::new(),
+    };
+    let err = render::render(
+        &graph,
+        &theme,
+        &tera,
+        &opts,
+        &render::Plan::default(),
+        &|_| Ok(()),
+        &|_| Ok(()),
+    )
+    .expect_err("the build stops");
+    assert_eq!(
+        (err.file.as_str(), err.code),
+        (seed, "changed-during-build")
+    );
+    assert!(
+        err.message.contains("changed while the site was built"),
+        "{}",
+        err.message
+    );
+}

@@ -70,13 +70,15 @@ pub struct Parsed {
     pub drafts: Vec<Arc<DirectiveDraft>>,
 }
 
-/// Consumes the sources: directive texts move into the drafts, so a body is
-/// held once.
-pub fn parse(sources: Sources, diags: &mut Diagnostics) -> Parsed {
+/// Consumes the sources: each directive's text is dropped once parsed
+/// unless `keep` says to keep it.
+pub fn parse(sources: Sources, keep: Keep, diags: &mut Diagnostics) -> Parsed {
     let mut registries = sources;
     let directives = std::mem::take(&mut registries.directives);
-    let results: Vec<Result<DirectiveDraft, Diagnostic>> =
-        directives.into_par_iter().map(parse_directive).collect();
+    let results: Vec<Result<DirectiveDraft, Diagnostic>> = directives
+        .into_par_iter()
+        .map(|file| parse_directive(file, keep))
+        .collect();
     let mut drafts = Vec::with_capacity(results.len());
     for r in results {
         match r {
@@ -134,8 +136,18 @@ fn registry<T: serde::de::DeserializeOwned>(
     reg
 }
 
+/// What a parsed directive keeps of its body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// The text (serve, which renders pages again and again).
+    Text,
+    /// Where it is in its file, read again when the page is rendered (a
+    /// one-shot build: memory then holds no corpus text).
+    Place,
+}
+
 /// Splits front matter from body and deserializes it.
-pub fn parse_directive(file: SourceFile) -> Result<DirectiveDraft, Diagnostic> {
+pub fn parse_directive(file: SourceFile, keep: Keep) -> Result<DirectiveDraft, Diagnostic> {
     let err =
         |line, code, msg: &str| Err(Diagnostic::error(&file.path, Loc::new(line, 1), code, msg));
     let text = &file.text;
@@ -190,8 +202,11 @@ pub fn parse_directive(file: SourceFile) -> Result<DirectiveDraft, Diagnostic> {
     let front: FrontMatter = doc.parse()?;
     let yaml = yaml.to_string();
     let body_line = close_line + 1;
-    let body = Body::new(file.text.clone(), body_start);
     let scan = body::scan(&file.text[body_start.min(file.text.len())..], body_line);
+    let body = match keep {
+        Keep::Text => Body::new(file.text.clone(), body_start),
+        Keep::Place => Body::in_file(file.file, file.hash, body_start),
+    };
     Ok(DirectiveDraft {
         file: file.path,
         front,

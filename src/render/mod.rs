@@ -33,13 +33,48 @@ pub struct RenderOptions {
     pub inject: String,
 }
 
-/// A template error, named by template.
+/// Why rendering stopped: a template failed, a page could not be written,
+/// or a directive's text could not be read again.
 #[derive(Debug)]
-pub struct RenderError(pub String);
+pub struct RenderError {
+    /// The file the message is about; empty for the output folder.
+    pub file: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl RenderError {
+    /// A template's error, named by template in `message`.
+    pub fn template(message: impl Into<String>) -> RenderError {
+        RenderError {
+            file: "themes".to_string(),
+            code: "template",
+            message: message.into(),
+        }
+    }
+
+    pub fn write(message: String) -> RenderError {
+        RenderError {
+            file: String::new(),
+            code: "write",
+            message,
+        }
+    }
+
+    /// The text of directive `file` could not be read again (it changed or
+    /// went away while the site was built).
+    pub fn content(file: &str, message: String) -> RenderError {
+        RenderError {
+            file: file.to_string(),
+            code: "changed-during-build",
+            message,
+        }
+    }
+}
 
 impl std::fmt::Display for RenderError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -51,7 +86,7 @@ pub fn compile_templates(theme: &Theme) -> Result<Tera, RenderError> {
             .iter()
             .map(|(n, s)| (n.as_str(), s.as_str())),
     )
-    .map_err(|e| RenderError(format!("theme templates: {}", error_chain(&e))))?;
+    .map_err(|e| RenderError::template(format!("theme templates: {}", error_chain(&e))))?;
     Ok(tera)
 }
 
@@ -187,7 +222,7 @@ pub fn render(
     let paths = prepare_paths(&jobs, &assets, prepare)?;
     jobs.par_iter().try_for_each(|job| {
         let page = render_job(graph, job, &site, tera, opts, None)?;
-        sink(page).map_err(RenderError)
+        sink(page).map_err(RenderError::write)
     })?;
     write_assets(theme, assets, sink)?;
     Ok(paths)
@@ -219,7 +254,7 @@ pub fn render_indexed<R: Send>(
         let job = views::job(graph, views::PageKind::Directive(id));
         let mut texts = PlainSections::new(&graph.directive(id).sections);
         let page = render_job(graph, &job, &site, tera, opts, Some(&mut texts)).map_err(|e| {
-            let message = e.0.clone();
+            let message = e.message.clone();
             if let Ok(mut first) = failed.lock() {
                 first.get_or_insert(e);
             }
@@ -235,7 +270,7 @@ pub fn render_indexed<R: Send>(
                 .filter(|job| !matches!(job.kind, views::PageKind::Directive(_)))
                 .try_for_each(|job| {
                     let page = render_job(graph, job, &site, tera, opts, None)?;
-                    sink(page).map_err(RenderError)
+                    sink(page).map_err(RenderError::write)
                 })
         },
         || index(&texts),
@@ -246,10 +281,14 @@ pub fn render_indexed<R: Send>(
     }
     let rendered = directive_pages.into_inner();
     if rendered != graph.order.len() {
-        return Err(RenderError(format!(
-            "internal error: the search index asked for {rendered} of {} directive pages",
-            graph.order.len()
-        )));
+        return Err(RenderError {
+            file: String::new(),
+            code: "internal",
+            message: format!(
+                "internal error: the search index asked for {rendered} of {} directive pages",
+                graph.order.len()
+            ),
+        });
     }
     write_assets(theme, assets, sink)?;
     Ok((paths, indexed))
@@ -276,7 +315,7 @@ fn prepare_paths(
 ) -> Result<usize, RenderError> {
     let mut paths: Vec<String> = jobs.iter().map(|j| output_path(&j.url)).collect();
     paths.extend(assets.iter().cloned());
-    prepare(&paths).map_err(RenderError)?;
+    prepare(&paths).map_err(RenderError::write)?;
     Ok(paths.len())
 }
 
@@ -296,8 +335,9 @@ fn write_assets(
                 .get(plain)
                 .map(|b| crate::gzip::gzip_best(b))
         });
-        let bytes = bytes.ok_or_else(|| RenderError(format!("no theme file for {path}")))?;
-        sink(Page { path, bytes }).map_err(RenderError)?;
+        let bytes =
+            bytes.ok_or_else(|| RenderError::template(format!("no theme file for {path}")))?;
+        sink(Page { path, bytes }).map_err(RenderError::write)?;
     }
     Ok(())
 }
@@ -321,7 +361,9 @@ fn render_items(
     cache: Option<&Mutex<HashMap<String, Arc<str>>>>,
 ) -> Result<Vec<Arc<str>>, RenderError> {
     let cached = match cache {
-        Some(c) => std::mem::take(&mut *c.lock().map_err(|e| RenderError(e.to_string()))?),
+        Some(c) => {
+            std::mem::take(&mut *c.lock().map_err(|e| RenderError::template(e.to_string()))?)
+        }
         None => HashMap::new(),
     };
     let items: Vec<Arc<str>> = (0..graph.validated.directives.len())
@@ -335,13 +377,15 @@ fn render_items(
             ctx.insert("site", site);
             ctx.insert("item", &views::summary(graph, id));
             let html = tera.render("partials/item.html", &ctx).map_err(|e| {
-                RenderError(format!("template partials/item.html: {}", error_chain(&e)))
+                RenderError::template(format!("template partials/item.html: {}", error_chain(&e)))
             })?;
             Ok(Arc::from(html))
         })
         .collect::<Result<_, RenderError>>()?;
     if let Some(cache) = cache {
-        let mut next = cache.lock().map_err(|e| RenderError(e.to_string()))?;
+        let mut next = cache
+            .lock()
+            .map_err(|e| RenderError::template(e.to_string()))?;
         next.extend(
             items
                 .iter()
@@ -374,12 +418,13 @@ fn render_job(
         section: job.section,
         site,
     };
-    let mut ctx = Context::from_serialize(&base).map_err(|e| RenderError(error_chain(&e)))?;
-    views::fill(&mut ctx, graph, site, &base.root, &job.kind, texts).map_err(RenderError)?;
+    let mut ctx =
+        Context::from_serialize(&base).map_err(|e| RenderError::template(error_chain(&e)))?;
+    views::fill(&mut ctx, graph, site, &base.root, &job.kind, texts)?;
     // Rendered to bytes: `render` would check the whole page is UTF-8 again.
     let mut html = Vec::with_capacity(16 * 1024);
     tera.render_to(job.template, &ctx, &mut html).map_err(|e| {
-        RenderError(format!(
+        RenderError::template(format!(
             "template {} for {}: {}",
             job.template,
             job.url,

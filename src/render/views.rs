@@ -2,9 +2,9 @@
 //! summaries, never bodies. Every address is root-relative without a leading
 //! slash; templates prefix it with `root`.
 
-use super::PageJob;
 use super::dates;
 use super::markdown::{BodyContext, Glossary, render_body};
+use super::{PageJob, RenderError};
 use crate::config::System;
 use crate::model::{Directive, Organization};
 use crate::parse::body::PlainSections;
@@ -350,7 +350,7 @@ pub(crate) fn fill(
     root: &str,
     kind: &PageKind,
     texts: Option<&mut PlainSections>,
-) -> Result<(), String> {
+) -> Result<(), RenderError> {
     let v = &graph.validated;
     match kind {
         PageKind::Home => {
@@ -571,7 +571,7 @@ fn directive_data(
     root: &str,
     id: Id,
     texts: Option<&mut PlainSections>,
-) -> Result<(), String> {
+) -> Result<(), RenderError> {
     let v = &graph.validated;
     let d = graph.directive(id);
     let cfg = &v.config;
@@ -590,7 +590,9 @@ fn directive_data(
         .iter()
         .map(|((key, date), &target)| ((key.clone(), *date), graph.directive(target).url()))
         .collect();
-    let body = d.body_text()?;
+    let body = d
+        .body_text()
+        .map_err(|e| RenderError::content(&d.file, e))?;
     let body_html = render_body(
         d,
         &body,
