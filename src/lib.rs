@@ -113,16 +113,6 @@ pub fn check(root: &Path, drafts: bool) -> Vec<Diagnostic> {
 }
 
 pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
-    build_with(opts, &|_| {})
-}
-
-/// [`build`], telling `loaded` how many directives the site has as soon
-/// as they are read, before the work that scales with them (`banhanh
-/// build` then picks how its allocator trades memory for speed).
-pub fn build_with(
-    opts: &BuildOptions,
-    loaded: &dyn Fn(usize),
-) -> Result<BuildReport, BuildFailure> {
     let started = Instant::now();
     let fail = |file: &str, code: &'static str, message: String| BuildFailure {
         diagnostics: vec![Diagnostic::error(file, Loc::new(0, 0), code, message)],
@@ -142,7 +132,6 @@ pub fn build_with(
     };
     let mut diags = Diagnostics::default();
     let sources = load::load_content(&opts.root, &mut diags);
-    loaded(sources.directives.len());
     let fingerprint = fingerprint(opts, sources.fingerprint);
     stage("load");
     if !diags.has_errors() {

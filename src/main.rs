@@ -4,7 +4,7 @@ use banhanh::diagnostics::{Diagnostic, Severity};
 use banhanh::new::{NewOptions, new_directive};
 use banhanh::report::{Terminal, Verbosity};
 use banhanh::serve::{ServeOptions, serve};
-use banhanh::{BuildOptions, build_with, check};
+use banhanh::{BuildOptions, build, check};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -20,31 +20,14 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// long freed memory is kept before it goes back to the OS (1 s in v3).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// `build` and `check` are batch jobs: the texts they free are soon
-/// followed by as many pages and index parts. Returned to the OS after a
-/// second, that memory came back as fresh pages the kernel zeroes (13% of
-/// a 100,000-directive build's CPU in `perf`); kept, the build takes
-/// 18.3 s instead of 19.2. `serve` keeps the default: it lives long.
+/// `build` and `check` are batch jobs: the memory they free is soon
+/// needed again for pages and index parts. Returned to the OS, it came
+/// back as fresh pages the kernel zeroes (13% of a 100,000-directive
+/// build's CPU in `perf`). Kept, the 100k build's peak is 1.5 GiB (it
+/// holds no directive text past parsing), and it takes 21-22 s instead of
+/// 22.5 s on a RAM disk. `serve` keeps the default: it lives long.
 fn keep_freed_memory() {
     set_purge_delay(-1);
-}
-
-/// From this many directives on, `build` returns memory freed for a
-/// quarter of a second ([`LARGE_SITE_PURGE_MS`]) instead of keeping it.
-const LARGE_SITE: usize = 50_000;
-const LARGE_SITE_PURGE_MS: i64 = 250;
-
-/// The purge delay `build` wants for a site of `directives`. Kept, freed
-/// memory that a thread cannot reuse stays counted: at 100,000
-/// directives the peak was 1.97-2.30 GiB, with a 250 ms delay 1.78-1.99
-/// GiB for 2-4% more time. On a small site the peak is far from any
-/// limit and the purges cost up to a tenth of the build.
-fn purge_delay_for(directives: usize) -> i64 {
-    if directives >= LARGE_SITE {
-        LARGE_SITE_PURGE_MS
-    } else {
-        -1
-    }
 }
 
 fn set_purge_delay(ms: i64) {
@@ -176,9 +159,7 @@ fn main() -> ExitCode {
                 inject: String::new(),
             };
             let progress = term.progress("building");
-            let result = build_with(&opts, &|directives| {
-                set_purge_delay(purge_delay_for(directives))
-            });
+            let result = build(&opts);
             progress.finish();
             match result {
                 Ok(report) => {
@@ -299,14 +280,6 @@ fn count_errors(diags: &[Diagnostic]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_a_large_site_returns_freed_memory_to_the_os() {
-        assert_eq!(purge_delay_for(10_000), -1);
-        assert_eq!(purge_delay_for(LARGE_SITE - 1), -1);
-        assert_eq!(purge_delay_for(LARGE_SITE), LARGE_SITE_PURGE_MS);
-        assert_eq!(purge_delay_for(100_000), LARGE_SITE_PURGE_MS);
-    }
 
     #[test]
     fn the_purge_delay_option_is_the_one_mimalloc_documents() {

@@ -366,30 +366,6 @@ fn topics_and_organizations_are_listed_by_name() {
     }
 }
 
-/// `build_with` tells its caller the number of directive files as soon as
-/// they are read (`banhanh build` sizes its allocator's behaviour by it).
-#[test]
-fn a_build_tells_how_many_directives_it_loaded() {
-    let site = example_site();
-    let files = walkdir::WalkDir::new(site.path().join("content"))
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| banhanh::load::is_directive_file(e.path()))
-        .count();
-    let told = std::sync::Mutex::new(Vec::new());
-    let opts = banhanh::BuildOptions {
-        root: site.path().to_path_buf(),
-        out: site.path().join("public"),
-        drafts: false,
-        base_url: None,
-        inject: String::new(),
-    };
-    let report = banhanh::build_with(&opts, &|n| told.lock().expect("lock").push(n))
-        .unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
-    assert_eq!(told.into_inner().expect("lock"), [files]);
-    assert!(files > report.directives, "the example has a draft");
-}
-
 /// A build keeps where each directive's text is, not the text, and reads
 /// it again for the page: a file that changed meanwhile stops the build
 /// with an error naming it, not a page of the new text with the old one's
