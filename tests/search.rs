@@ -14,15 +14,19 @@ use std::process::Command;
 use support::repo;
 
 fn build_fixture(out: &Path) {
+    build_site(&repo().join("tests/fixtures/search"), out);
+}
+
+fn build_site(root: &Path, out: &Path) {
     let opts = BuildOptions {
-        root: repo().join("tests/fixtures/search"),
+        root: root.to_path_buf(),
         out: out.to_path_buf(),
         drafts: false,
         base_url: None,
         inject: String::new(),
     };
     if let Err(e) = build(&opts) {
-        panic!("fixture build failed: {:?}", e.diagnostics);
+        panic!("build of {} failed: {:?}", root.display(), e.diagnostics);
     }
 }
 
@@ -95,16 +99,7 @@ fn the_index_is_the_same_from_the_renderer_or_a_parse() {
     )
     .expect("write");
     let out = dir.path().join("public");
-    let opts = BuildOptions {
-        root: root.clone(),
-        out: out.clone(),
-        drafts: false,
-        base_url: None,
-        inject: String::new(),
-    };
-    if let Err(e) = build(&opts) {
-        panic!("build failed: {:?}", e.diagnostics);
-    }
+    build_site(&root, &out);
     let (graph, diags) = banhanh::site_graph(&root, false);
     let graph = graph.unwrap_or_else(|| panic!("{diags:?}"));
     let parsed: BTreeMap<String, Vec<u8>> = banhanh::search::index::build(&graph)
