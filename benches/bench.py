@@ -10,7 +10,9 @@ medians over --runs runs:
   - a full build into an empty folder: wall time, CPU time, peak RSS
     (the full builds of every corpus first, then the rebuilds);
   - the same build without its search index (BANHANH_BENCH_NO_SEARCH_INDEX,
-    alternating with the full builds), and the share the index adds;
+    alternating with the full builds), and the share the index adds, from
+    the medians and run by run (each full build against the one without
+    the index just before it);
   - a rebuild with nothing changed: wall time, and whether any output file
     was rewritten (bytes or modification time);
   - a rebuild after editing one directive: wall time, files written;
@@ -171,8 +173,15 @@ def report(count, runs, builds, nochange, rewritten, onefile, out):
     wall, bare_wall = median([r['wall'] for r in full]), median([r['wall'] for r in bare])
     print(f"\n{count} directives ({runs} runs, medians)")
     print(f"  full build        wall {wall:6.2f} s   cpu {median([r['cpu'] for r in full]):6.2f} s   peak RSS {median([r['rss'] for r in full]):7.0f} MiB")
+    # Each full build runs right after one without the index: their ratio
+    # is what the index adds at that moment, whatever the machine's speed
+    # then (it drifts by a fifth from hour to hour on our machines).
+    paired = sorted(100 * (f["wall"] - b["wall"]) / b["wall"] for f, b in zip(full, bare))
     print(f"  without the index wall {bare_wall:6.2f} s   cpu {median([r['cpu'] for r in bare]):6.2f} s   "
-          f"(the index adds {100 * (wall - bare_wall) / bare_wall:.0f}%)")
+          f"(the index adds {100 * (wall - bare_wall) / bare_wall:.0f}%; run by run "
+          f"{median(paired):.0f}%, {paired[0]:.0f} to {paired[-1]:.0f}%)")
+    walls = sorted(r["wall"] for r in full)
+    print(f"  full build walls  {walls[0]:.2f} to {walls[-1]:.2f} s")
     print(f"  no-change rebuild wall {median([r['wall'] for r in nochange]):6.2f} s   files rewritten: {rewritten}")
     written = [line for r in onefile for line in r["err"].splitlines() if "written" in line]
     print(f"  one-file rebuild  wall {median([r['wall'] for r in onefile]):6.2f} s   ({written[-1].strip() if written else ''})")
