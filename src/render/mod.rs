@@ -1,6 +1,8 @@
 //! The render stage: the site graph and the theme → every output file as
-//! bytes. Rendering never touches the file system; pages are rendered in
-//! parallel and returned sorted by path.
+//! bytes, rendered in parallel and handed to a sink (the writer) one by
+//! one. The one thing it reads is a directive's text, through
+//! [`crate::load::read_again`], which fails unless it is the text that was
+//! parsed.
 
 pub mod dates;
 mod graph;
