@@ -190,18 +190,20 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     // For benchmarks only (`benches/bench.py` measures the index's share
     // of the build with it): the build without its search index.
     let skip_index = std::env::var_os(SKIP_INDEX_VAR).is_some();
-    let (pages, search, search_time) = if skip_index {
+    let write_fail = |e| fail(&opts.out.display().to_string(), "write", e);
+    let (pages, (search_pages, blocks), search_time) = if skip_index {
         eprintln!("banhanh: {SKIP_INDEX_VAR} is set: no search index (for benchmarks only)");
         let plan = render::Plan::default();
-        let pages = render::render(&graph, &theme, &tera, &render_opts, &plan, &prepare, &sink);
-        (pages, Ok((Vec::new(), 0)), Duration::ZERO)
+        let pages = render::render(&graph, &theme, &tera, &render_opts, &plan, &prepare, &sink)
+            .map_err(render_fail)?;
+        (pages, (Vec::new(), 0), Duration::ZERO)
     } else {
         output::Writer::create_dirs(&staging, &["search/b/0.bin".to_string()])
             .map_err(|e| fail("", "write", e.to_string()))?;
         // The index asks for each directive's text, and gets it as its
         // page is rendered (see `render::render_indexed`); its doc-store
         // blocks are written as they are made.
-        let indexed = render::render_indexed(
+        let (pages, (search, time)) = render::render_indexed(
             &graph,
             &theme,
             &tera,
@@ -213,15 +215,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
                 let search = search::index::build_streaming(&graph, texts, &sink);
                 (search, t.elapsed())
             },
-        );
-        match indexed {
-            Ok((pages, (search, time))) => (Ok(pages), search, time),
-            Err(e) => (Err(e), Ok((Vec::new(), 0)), Duration::ZERO),
-        }
+        )
+        .map_err(render_fail)?;
+        (pages, search.map_err(write_fail)?, time)
     };
-    let pages = pages.map_err(render_fail)?;
-    let write_fail = |e| fail(&opts.out.display().to_string(), "write", e);
-    let (search_pages, blocks) = search.map_err(write_fail)?;
     let pages = pages + blocks + write_search_index(search_pages, &staging).map_err(write_fail)?;
     stage("render, search index and write");
     // A build with warnings is never skipped, so its warnings show again.
