@@ -231,6 +231,16 @@ pub fn resolve(validated: Validated, include_drafts: bool, diags: &mut Diagnosti
             }
         }
     }
+    // What is addressed to each organization, gathered by its index (serve
+    // resolves the whole site at every save, and finding each entry's list
+    // in a map of strings took a quarter of it), then keyed by slug.
+    let orgs = &validated.organizations;
+    let org_index: HashMap<&str, usize> = orgs
+        .keys()
+        .enumerate()
+        .map(|(i, slug)| (slug.as_str(), i))
+        .collect();
+    let mut to_org: Vec<Vec<Addressed>> = vec![Vec::new(); orgs.len()];
     for &id in &order {
         let d: &Directive = &all[id];
         push(&mut by_issuer, &d.issuer, id);
@@ -238,8 +248,16 @@ pub fn resolve(validated: Validated, include_drafts: bool, diags: &mut Diagnosti
         for t in &d.topics {
             push(&mut by_topic, t, id);
         }
-        for (org, entry) in addressed_in(d, id, &validated.organizations) {
-            push(&mut by_recipient, org, entry);
+        for (org, entry) in addressed_in(d, id, orgs) {
+            match org_index.get(org) {
+                Some(&i) => to_org[i].push(entry),
+                None => push(&mut by_recipient, org, entry),
+            }
+        }
+    }
+    for (slug, list) in orgs.keys().zip(to_org) {
+        if !list.is_empty() {
+            by_recipient.insert(slug.clone(), list);
         }
     }
     SiteGraph {
@@ -282,15 +300,26 @@ fn addressed_in<'a>(
     d: &'a Directive,
     id: Id,
     orgs: &'a BTreeMap<String, crate::model::Organization>,
-) -> BTreeMap<&'a str, Addressed> {
-    let mut out: BTreeMap<&str, Addressed> = BTreeMap::new();
+) -> Vec<(&'a str, Addressed)> {
+    // A few entries each: a list searched in order beats a map.
+    let mut out: Vec<(&str, Addressed)> = Vec::new();
     let mut add = |org: &'a str, via: Option<&str>, in_header: bool, section: Option<usize>| {
-        let e = out.entry(org).or_insert(Addressed {
-            id,
-            in_header: false,
-            via: via.map(str::to_string),
-            sections: Vec::new(),
-        });
+        let at = match out.iter().position(|(o, _)| *o == org) {
+            Some(at) => at,
+            None => {
+                out.push((
+                    org,
+                    Addressed {
+                        id,
+                        in_header: false,
+                        via: via.map(str::to_string),
+                        sections: Vec::new(),
+                    },
+                ));
+                out.len() - 1
+            }
+        };
+        let e = &mut out[at].1;
         if in_header && !e.in_header {
             e.in_header = true;
             e.via = via.map(str::to_string);
