@@ -179,14 +179,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     };
     let staging = output::Staging::begin(&opts.out).map_err(write_error)?;
     stage("theme");
-    let prepare = |paths: &[String]| {
-        output::Writer::create_dirs(&staging, paths)
-            .map_err(|e| format!("cannot create folders: {e}"))
-    };
-    let sink = |page: render::Page| {
-        output::Writer::write(&staging, &page)
-            .map_err(|e| format!("cannot write {}: {e}", page.path))
-    };
+    let prepare = |paths: &[String]| create_dirs(&staging, paths);
+    let sink = |page: render::Page| write_page(&staging, page);
     // For benchmarks only (`benches/bench.py` measures the index's share
     // of the build with it): the build without its search index.
     let skip_index = std::env::var_os(SKIP_INDEX_VAR).is_some();
@@ -194,7 +188,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BuildFailure> {
     let (pages, (search_pages, blocks), search_time) = if skip_index {
         eprintln!("banhanh: {SKIP_INDEX_VAR} is set: no search index (for benchmarks only)");
         let plan = render::Plan::default();
-        let pages = render::render(&graph, &theme, &tera, &render_opts, &plan, &prepare, &sink)
+        let pages = render_into(&graph, &theme, &tera, &render_opts, &plan, &staging)
             .map_err(render_fail)?;
         (pages, (Vec::new(), 0), Duration::ZERO)
     } else {
@@ -266,17 +260,24 @@ pub(crate) fn render_into(
     plan: &render::Plan,
     writer: &dyn output::Writer,
 ) -> Result<usize, render::RenderError> {
-    let prepare = |paths: &[String]| {
-        writer
-            .create_dirs(paths)
-            .map_err(|e| format!("cannot create folders: {e}"))
-    };
-    let sink = |page: render::Page| {
-        writer
-            .write(&page)
-            .map_err(|e| format!("cannot write {}: {e}", page.path))
-    };
+    let prepare = |paths: &[String]| create_dirs(writer, paths);
+    let sink = |page: render::Page| write_page(writer, page);
     render::render(graph, theme, tera, opts, plan, &prepare, &sink)
+}
+
+/// Makes the folders of the page `paths`, saying so in the build's words
+/// when it cannot.
+fn create_dirs(writer: &dyn output::Writer, paths: &[String]) -> Result<(), String> {
+    writer
+        .create_dirs(paths)
+        .map_err(|e| format!("cannot create folders: {e}"))
+}
+
+/// Writes `page`, naming it when it cannot.
+fn write_page(writer: &dyn output::Writer, page: render::Page) -> Result<(), String> {
+    writer
+        .write(&page)
+        .map_err(|e| format!("cannot write {}: {e}", page.path))
 }
 
 /// Writes the search index's files (see [`search::index`]); returns how many.
@@ -286,14 +287,10 @@ pub(crate) fn write_search_index(
 ) -> Result<usize, String> {
     use rayon::prelude::*;
     let paths: Vec<String> = pages.iter().map(|p| p.path.clone()).collect();
-    writer
-        .create_dirs(&paths)
-        .map_err(|e| format!("cannot create folders: {e}"))?;
+    create_dirs(writer, &paths)?;
     let n = pages.len();
-    pages.into_par_iter().try_for_each(|page| {
-        writer
-            .write(&page)
-            .map_err(|e| format!("cannot write {}: {e}", page.path))
-    })?;
+    pages
+        .into_par_iter()
+        .try_for_each(|page| write_page(writer, page))?;
     Ok(n)
 }
