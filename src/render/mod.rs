@@ -250,12 +250,24 @@ pub fn render_indexed<R: Send>(
     let jobs = views::jobs(graph);
     let assets: Vec<String> = asset_paths(theme).collect();
     let paths = prepare_paths(&jobs, &assets, prepare)?;
+    // Each directive's page job by id, for the index's asking; the rest
+    // are rendered beside it.
+    let mut directive_jobs: Vec<Option<&PageJob>> = vec![None; graph.validated.directives.len()];
+    let mut others: Vec<&PageJob> = Vec::new();
+    for job in &jobs {
+        match job.kind {
+            views::PageKind::Directive(id) => directive_jobs[id] = Some(job),
+            _ => others.push(job),
+        }
+    }
     let failed: Mutex<Option<RenderError>> = Mutex::new(None);
     let directive_pages = AtomicUsize::new(0);
-    let texts = |id| {
-        let job = views::job(graph, views::PageKind::Directive(id));
+    let texts = |id: usize| {
+        let job = directive_jobs[id].ok_or_else(|| {
+            format!("internal error: the search index asked for directive {id}, which has no page")
+        })?;
         let mut texts = PlainSections::new(&graph.directive(id).sections);
-        let page = render_job(graph, &job, &site, tera, opts, Some(&mut texts)).map_err(|e| {
+        let page = render_job(graph, job, &site, tera, opts, Some(&mut texts)).map_err(|e| {
             let message = e.message.clone();
             if let Ok(mut first) = failed.lock() {
                 first.get_or_insert(e);
@@ -268,12 +280,10 @@ pub fn render_indexed<R: Send>(
     };
     let (others, indexed) = rayon::join(
         || {
-            jobs.par_iter()
-                .filter(|job| !matches!(job.kind, views::PageKind::Directive(_)))
-                .try_for_each(|job| {
-                    let page = render_job(graph, job, &site, tera, opts, None)?;
-                    sink(page).map_err(RenderError::write)
-                })
+            others.par_iter().try_for_each(|job| {
+                let page = render_job(graph, job, &site, tera, opts, None)?;
+                sink(page).map_err(RenderError::write)
+            })
         },
         || index(&texts),
     );
@@ -295,6 +305,7 @@ pub fn render_indexed<R: Send>(
     write_assets(theme, assets, sink)?;
     Ok((paths, indexed))
 }
+
 /// What every page of one render shares: the site's view, with every
 /// directive's list item rendered once.
 fn site_view(
