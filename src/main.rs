@@ -27,12 +27,8 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// holds no directive text past parsing), and it takes 21-22 s instead of
 /// 22.5 s on a RAM disk. `serve` keeps the default: it lives long.
 fn keep_freed_memory() {
-    set_purge_delay(-1);
-}
-
-fn set_purge_delay(ms: i64) {
     // SAFETY: sets one of mimalloc's options, which it reads at each purge.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, ms as std::ffi::c_long) }
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
 }
 
 #[derive(Parser)]
