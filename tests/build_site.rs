@@ -407,3 +407,24 @@ fn a_directive_changed_during_the_build_stops_it_by_name() {
         err.message
     );
 }
+
+#[test]
+fn values_in_pages_are_escaped_as_html() {
+    let site = example_site();
+    let seed = site.path().join("content/directives/2024/1383-cv-btgtu.md");
+    let text = read(&seed).replacen(
+        "subject: Tiếp tục đẩy mạnh công tác tuyên truyền",
+        r#"subject: 'Tuyên truyền <b>"A" & ''B''</b>'"#,
+        1,
+    );
+    std::fs::write(&seed, text).expect("write");
+    let out = build(site.path());
+    assert!(out.status.success(), "build failed:\n{}", stderr(&out));
+    let page = read(
+        site.path()
+            .join("public/van-ban/2024/1383-cv-btgtu/index.html"),
+    );
+    let escaped = "Tuyên truyền &lt;b&gt;&quot;A&quot; &amp; &#39;B&#39;&lt;/b&gt;";
+    assert!(page.contains(escaped), "the subject, escaped: {escaped}");
+    assert!(!page.contains("<b>\"A\""), "no subject markup left as is");
+}
