@@ -235,3 +235,48 @@ fn highlight(lang: &str, code: &str) -> String {
     html.push_str("</code></pre>\n");
     html
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn abbreviated(abbrs: &[&str], text: &str) -> String {
+        let entries: Vec<GlossaryEntry> = abbrs
+            .iter()
+            .map(|a| GlossaryEntry {
+                abbr: a.to_string(),
+                expansion: format!("{a} in full"),
+            })
+            .collect();
+        let mut out = String::new();
+        abbreviate(text, &Glossary::new(&entries), &mut out);
+        out
+    }
+
+    #[test]
+    fn whole_words_only_become_abbr() {
+        let abbrs = ["UBND", "HĐND", "BCH TW", "TW"];
+        let abbr = |a: &str| format!("<abbr title=\"{a} in full\">{a}</abbr>");
+        assert_eq!(
+            abbreviated(&abbrs, "UBND tỉnh"),
+            format!("{} tỉnh", abbr("UBND"))
+        );
+        assert_eq!(
+            abbreviated(&abbrs, "(HĐND, UBND)"),
+            format!("({}, {})", abbr("HĐND"), abbr("UBND"))
+        );
+        // The longest first.
+        assert_eq!(
+            abbreviated(&abbrs, "BCH TW họp"),
+            format!("{} họp", abbr("BCH TW"))
+        );
+        // Never inside a longer word, Vietnamese letters and digits too.
+        for text in ["UBNDX", "XUBND", "2UBND", "ĐUBND", "UBND2", "ÀTW", "TWở"] {
+            assert_eq!(abbreviated(&abbrs, text), text, "{text}");
+        }
+        assert_eq!(
+            abbreviated(&abbrs, "a <b> & TW"),
+            format!("a &lt;b&gt; &amp; {}", abbr("TW"))
+        );
+    }
+}
