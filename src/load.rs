@@ -257,7 +257,7 @@ pub fn decode(bytes: &[u8]) -> Result<String, Loc> {
             return Err(Loc::of_offset(valid, valid.len(), 1));
         }
     };
-    let text = if text.contains('\r') {
+    let text = if memchr::memchr(b'\r', text.as_bytes()).is_some() {
         text.replace("\r\n", "\n").replace('\r', "\n")
     } else {
         text.to_string()
