@@ -65,9 +65,9 @@ impl<'a> Locator<'a> {
         if offset < self.at {
             *self = Locator::new(self.text, self.first_line);
         }
-        let between = &self.text[self.at..offset];
-        self.line += between.bytes().filter(|&b| b == b'\n').count();
-        if let Some(i) = between.rfind('\n') {
+        let between = &self.text.as_bytes()[self.at..offset];
+        self.line += memchr::memchr_iter(b'\n', between).count();
+        if let Some(i) = memchr::memrchr(b'\n', between) {
             self.line_start = self.at + i + 1;
         }
         self.at = offset;
