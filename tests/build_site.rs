@@ -428,3 +428,34 @@ fn values_in_pages_are_escaped_as_html() {
     assert!(page.contains(escaped), "the subject, escaped: {escaped}");
     assert!(!page.contains("<b>\"A\""), "no subject markup left as is");
 }
+
+#[test]
+fn a_theme_looping_over_a_map_builds_the_same_bytes_every_time() {
+    let site = example_site();
+    let templates = site.path().join("themes/vong-lap/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    // A directive's view is a map: its keys in a loop.
+    std::fs::write(
+        templates.join("directive.html"),
+        "{% for key, value in d %}{{ key }} {% endfor %}",
+    )
+    .unwrap();
+    let cfg = site.path().join("content/site.yaml");
+    let text = read(&cfg);
+    std::fs::write(&cfg, format!("{text}theme: vong-lap\n")).unwrap();
+    let page = "van-ban/2024/1383-cv-btgtu/index.html";
+    let built = |out: &str| {
+        let dir = site.path().join(out);
+        let run = banhanh(site.path(), &["build", "--out", dir.to_str().unwrap()]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        read(dir.join(page))
+    };
+    let first = built("one");
+    assert!(
+        first.contains("number ") && first.contains("subject "),
+        "{first}"
+    );
+    for out in ["two", "three", "four"] {
+        assert_eq!(built(out), first, "the keys' order changed between builds");
+    }
+}
