@@ -52,19 +52,41 @@ pub fn content_dir(root: &Path) -> PathBuf {
 pub fn load_content(root: &Path, diags: &mut Diagnostics) -> Sources {
     let mut sources = load_registries(root, diags);
     let paths = directive_paths(root, diags);
-    let read: Vec<(Option<SourceFile>, Diagnostics)> = paths
-        .par_iter()
-        .map(|p| {
-            let mut d = Diagnostics::default();
-            (read_text(root, p, &mut d), d)
-        })
-        .collect();
+    let read: Vec<(Option<SourceFile>, Diagnostics)> = with_readers(|| {
+        paths
+            .par_iter()
+            .map(|p| {
+                let mut d = Diagnostics::default();
+                (read_text(root, p, &mut d), d)
+            })
+            .collect()
+    });
     for (file, d) in read {
         diags.extend(d);
         sources.directives.extend(file);
     }
     sources.fingerprint = fingerprint(&sources);
     sources
+}
+
+/// Files read at once while loading. Reading waits on the disk more than
+/// it computes: with the page cache cold, 16 reads in flight loaded the
+/// 100,000 directives in 3.1 s instead of 9.4 s with one per core (and
+/// 1.3 s instead of 1.5 s with it warm); the rest of the build keeps one
+/// thread per core.
+const READERS: usize = 16;
+
+/// Runs `read` on a pool of [`READERS`] threads, or on the build's own
+/// pool when that has a single thread (`--jobs 1`) or none can be made.
+fn with_readers<T: Send>(read: impl FnOnce() -> T + Send) -> T {
+    if rayon::current_num_threads() == 1 {
+        return read();
+    }
+    let threads = READERS.max(rayon::current_num_threads());
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(read),
+        Err(_) => read(),
+    }
 }
 
 /// The text of a file read before, read again; an error when it cannot be
