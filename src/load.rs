@@ -71,9 +71,8 @@ pub fn load_content(root: &Path, diags: &mut Diagnostics) -> Sources {
 
 /// Files read at once while loading. Reading waits on the disk more than
 /// it computes: with the page cache cold, 16 reads in flight loaded the
-/// 100,000 directives in 3.1 s instead of 9.4 s with one per core (and
-/// 1.3 s instead of 1.5 s with it warm); the rest of the build keeps one
-/// thread per core.
+/// 100,000 directives in 2.9 s instead of 7.7-8.8 s with one per core
+/// (warm, the same); the rest of the build keeps one thread per core.
 const READERS: usize = 16;
 
 /// Runs `read` on a pool of [`READERS`] threads, or on the build's own
