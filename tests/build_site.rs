@@ -7,6 +7,17 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use support::*;
 
+/// The seed directive's file in the example site, and its page.
+const SEED_FILE: &str = "content/directives/2024/1383-cv-btgtu.md";
+const SEED_PAGE: &str = "van-ban/2024/1383-cv-btgtu/index.html";
+
+/// Names `theme` in the site's `site.yaml`.
+fn use_theme(site: &Path, theme: &str) {
+    let cfg = site.join("content/site.yaml");
+    let text = read(&cfg);
+    std::fs::write(&cfg, format!("{text}theme: {theme}\n")).unwrap();
+}
+
 fn built_example() -> (tempfile::TempDir, PathBuf) {
     let site = example_site();
     let out = build(site.path());
@@ -18,7 +29,7 @@ fn built_example() -> (tempfile::TempDir, PathBuf) {
 #[test]
 fn seed_page_reads_like_the_document() {
     let (_site, public) = built_example();
-    let html = read(public.join("van-ban/2024/1383-cv-btgtu/index.html"));
+    let html = read(public.join(SEED_PAGE));
     assert!(html.contains("Số 1383-CV/BTGTU"));
     assert!(html.contains("Bình Phước, ngày 22 tháng 5 năm 2024"));
     assert!(html.contains("ĐẢNG CỘNG SẢN VIỆT NAM"));
@@ -225,9 +236,7 @@ fn a_named_theme_overrides_default_files_by_name() {
     let custom = site.path().join("themes/trang-rieng/static");
     std::fs::create_dir_all(&custom).unwrap();
     std::fs::write(custom.join("style.css"), "body { color: green }").unwrap();
-    let cfg = site.path().join("content/site.yaml");
-    let text = read(&cfg);
-    std::fs::write(&cfg, format!("{text}theme: trang-rieng\n")).unwrap();
+    use_theme(site.path(), "trang-rieng");
     let out = build(site.path());
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
@@ -315,7 +324,7 @@ fn the_seed_page_carries_every_word_of_the_original() {
     let text: String = text.nfc().collect();
     let body = &text[text.find("Năm 2024 là năm").expect("body start")..];
     let (_site, public) = built_example();
-    let html = read(public.join("van-ban/2024/1383-cv-btgtu/index.html"));
+    let html = read(public.join(SEED_PAGE));
     let page = &html[html.find("class=\"doc-body\"").unwrap()..];
     let page = Regex::new(r"<[^>]+>").unwrap().replace_all(page, " ");
     let page = page.replace("&quot;", "\"").replace("&amp;", "&");
@@ -376,9 +385,8 @@ fn a_directive_changed_during_the_build_stops_it_by_name() {
     let site = example_site();
     let (graph, diags) = banhanh::site_graph(site.path(), false);
     let graph = graph.unwrap_or_else(|| panic!("{diags:?}"));
-    let seed = "content/directives/2024/1383-cv-btgtu.md";
-    let path = site.path().join(seed);
-    assert!(path.is_file(), "the example has the seed at {seed}");
+    let path = site.path().join(SEED_FILE);
+    assert!(path.is_file(), "the example has the seed at {SEED_FILE}");
     let text = read(&path);
     std::fs::write(&path, format!("{text}\nThêm một dòng.\n")).expect("write");
     let theme = banhanh::load::load_theme(site.path(), None).expect("theme");
@@ -399,7 +407,7 @@ fn a_directive_changed_during_the_build_stops_it_by_name() {
     .expect_err("the build stops");
     assert_eq!(
         (err.file.as_str(), err.code),
-        (seed, "changed-during-build")
+        (SEED_FILE, "changed-during-build")
     );
     assert!(
         err.message.contains("changed while the site was built"),
@@ -411,7 +419,7 @@ fn a_directive_changed_during_the_build_stops_it_by_name() {
 #[test]
 fn values_in_pages_are_escaped_as_html() {
     let site = example_site();
-    let seed = site.path().join("content/directives/2024/1383-cv-btgtu.md");
+    let seed = site.path().join(SEED_FILE);
     let text = read(&seed).replacen(
         "subject: Tiếp tục đẩy mạnh công tác tuyên truyền",
         r#"subject: 'Tuyên truyền <b>"A" & ''B''</b>'"#,
@@ -420,10 +428,7 @@ fn values_in_pages_are_escaped_as_html() {
     std::fs::write(&seed, text).expect("write");
     let out = build(site.path());
     assert!(out.status.success(), "build failed:\n{}", stderr(&out));
-    let page = read(
-        site.path()
-            .join("public/van-ban/2024/1383-cv-btgtu/index.html"),
-    );
+    let page = read(site.path().join("public").join(SEED_PAGE));
     let escaped = "Tuyên truyền &lt;b&gt;&quot;A&quot; &amp; &#39;B&#39;&lt;/b&gt;";
     assert!(page.contains(escaped), "the subject, escaped: {escaped}");
     assert!(!page.contains("<b>\"A\""), "no subject markup left as is");
@@ -440,15 +445,12 @@ fn a_theme_looping_over_a_map_builds_the_same_bytes_every_time() {
         "{% for key, value in d %}{{ key }} {% endfor %}",
     )
     .unwrap();
-    let cfg = site.path().join("content/site.yaml");
-    let text = read(&cfg);
-    std::fs::write(&cfg, format!("{text}theme: vong-lap\n")).unwrap();
-    let page = "van-ban/2024/1383-cv-btgtu/index.html";
+    use_theme(site.path(), "vong-lap");
     let built = |out: &str| {
         let dir = site.path().join(out);
         let run = banhanh(site.path(), &["build", "--out", dir.to_str().unwrap()]);
         assert!(run.status.success(), "{}", stderr(&run));
-        read(dir.join(page))
+        read(dir.join(SEED_PAGE))
     };
     let first = built("one");
     assert!(
