@@ -151,36 +151,82 @@ fn postings(site: &Path, key: &str) -> Option<BTreeMap<String, Vec<u32>>> {
     let f: Vec<&str> = line[key.len() + 1..].split('\t').collect();
     let mut out = BTreeMap::new();
     for pair in f.chunks(2) {
-        let list = match pair[1].strip_prefix('@') {
+        let docs = match pair[1].strip_prefix('@') {
             Some(at) => {
                 let at: Vec<&str> = at.split('.').collect();
                 let hex = |s: &str| usize::from_str_radix(s, 16).expect("hex");
                 let pack =
                     std::fs::read(site.join(format!("search/k/{}.bin", at[0]))).expect("pack");
                 let (start, len) = (hex(at[1]), hex(at[2]));
-                gunzip_bytes(&pack[start..start + len])
+                rice_docs(&pack[start..start + len])
             }
-            None => pair[1].to_string(),
+            None => text_docs(pair[1]),
         };
-        // Per posting: delta digits (A-Z base 26, then one base 36), score.
-        let (mut doc, mut high, mut docs) = (0u32, 0u32, Vec::new());
-        let mut chars = list.chars();
-        while let Some(c) = chars.next() {
-            if c.is_ascii_uppercase() {
-                high = high * 26 + (c as u32 - 'A' as u32);
-                continue;
-            }
-            doc += high * 36 + c.to_digit(36).expect("delta digit");
-            high = 0;
-            chars.next().and_then(|s| s.to_digit(36)).expect("score");
-            docs.push(doc);
-        }
         out.insert(
             if pair[0].is_empty() { key } else { pair[0] }.to_string(),
             docs,
         );
     }
     Some(out)
+}
+
+/// The documents of a list in a shard's line: per posting, delta digits
+/// (A-Z base 26, then one base 36), then a score digit.
+fn text_docs(list: &str) -> Vec<u32> {
+    let (mut doc, mut high, mut docs) = (0u32, 0u32, Vec::new());
+    let mut chars = list.chars();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_uppercase() {
+            high = high * 26 + (c as u32 - 'A' as u32);
+            continue;
+        }
+        doc += high * 36 + c.to_digit(36).expect("delta digit");
+        high = 0;
+        chars.next().and_then(|s| s.to_digit(36)).expect("score");
+        docs.push(doc);
+    }
+    docs
+}
+
+/// The documents of a long list (`k/`): header k, ks, m, m scores,
+/// LEB128 count, then per posting a Rice-coded gap less one and a
+/// Rice-coded score rank.
+fn rice_docs(bytes: &[u8]) -> Vec<u32> {
+    let (k, ks, m) = (
+        u32::from(bytes[0]),
+        u32::from(bytes[1]),
+        usize::from(bytes[2]),
+    );
+    let (mut at, mut n, mut shift) = (3 + m, 0usize, 0);
+    loop {
+        let b = bytes[at];
+        at += 1;
+        n |= usize::from(b & 0x7f) << shift;
+        shift += 7;
+        if b < 0x80 {
+            break;
+        }
+    }
+    let mut pos = at * 8;
+    let mut rice = |p: u32| {
+        let mut bit = || {
+            let b = i64::from(bytes[pos / 8] >> (7 - pos % 8) & 1);
+            pos += 1;
+            b
+        };
+        let mut high = 0i64;
+        while bit() == 1 {
+            high += 1;
+        }
+        (0..p).fold(high, |v, _| v * 2 + bit())
+    };
+    let (mut doc, mut docs) = (-1i64, Vec::new());
+    for _ in 0..n {
+        doc += rice(k) + 1;
+        assert!(rice(ks) < m as i64, "a score rank within the table");
+        docs.push(doc as u32);
+    }
+    docs
 }
 
 fn doc_numbers(site: &Path, docs: &[u32]) -> Vec<String> {

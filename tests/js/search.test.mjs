@@ -5,7 +5,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { S, repo, openIndex, top } from "./harness.mjs";
@@ -171,6 +171,18 @@ test("the doc store's LZ4 blocks decode, long lengths included, and bad ones fai
   assert.equal(text([44, 1, 0, 0, 0x1f, 97, 1, 0, 255, 20, 0x50, ...lit]), a(300));
   assert.throws(() => text([20, 0, 0, 0, 0x1a, 97, 9, 0, 0x50, ...lit]), /bad LZ4/);
   assert.throws(() => text([21, 0, 0, 0, 0x1a, 97, 1, 0, 0x50, ...lit]), /bad LZ4/);
+});
+
+test("long postings lists decode as the shared vectors say", () => {
+  const { vectors } = JSON.parse(readFileSync(join(repo, "tests/vectors/postings.json"), "utf8"));
+  assert.ok(vectors.length >= 4);
+  for (const v of vectors) {
+    const l = S.decodeRice(Uint8Array.from(Buffer.from(v.hex, "hex")));
+    assert.deepEqual([...l.docs].map((d, i) => [d, l.scores[i]]), v.decoded, v.note);
+  }
+  // Cut short, a list fails instead of reading past its end.
+  const whole = Buffer.from(vectors[0].hex, "hex");
+  assert.throws(() => S.decodeRice(Uint8Array.from(whole.subarray(0, whole.length - 2))), /bad postings/);
 });
 
 test("postings lists decode as src/search/index.rs encodes them", () => {

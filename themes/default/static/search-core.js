@@ -125,6 +125,37 @@
     return { docs: docs, scores: scores };
   }
 
+  /* A long postings list, as bits (rice_list in src/search/index.rs): a
+   * header k, ks, m (a byte each), the list's m scores from the most
+   * frequent, and the count (LEB128); then per posting, most significant
+   * bit first, its gap from the previous document less one (the first:
+   * its number) in a Rice code of parameter k (the high bits in unary,
+   * ones ended by a zero, then k low bits), and the rank of its score in
+   * the header in a Rice code of parameter ks. */
+  function decodeRice(bytes) {
+    var k = bytes[0], ks = bytes[1], m = bytes[2], table = bytes.subarray(3, 3 + m);
+    var at = 3 + m, n = 0, scale = 1, b;
+    do { b = bytes[at++]; n += (b & 127) * scale; scale *= 128; } while (b >= 128);
+    var end = bytes.length * 8, pos = at * 8;
+    if (!(n >= 0) || n > end || table.length !== m) throw new Error("bad postings list");
+    function rice(p) {
+      var high = 0, low = 0;
+      while (pos < end && bytes[pos >> 3] >> (7 - (pos & 7)) & 1) { high++; pos++; }
+      pos++;
+      for (var i = 0; i < p; i++, pos++) low = low * 2 + (bytes[pos >> 3] >> (7 - (pos & 7)) & 1);
+      return high * Math.pow(2, p) + low;
+    }
+    var docs = new Int32Array(n), scores = new Uint8Array(n), doc = -1;
+    for (var i = 0; i < n; i++) {
+      doc += rice(k) + 1;
+      docs[i] = doc;
+      var rank = rice(ks);
+      if (pos > end || rank >= m) throw new Error("bad postings list");
+      scores[i] = table[rank];
+    }
+    return { docs: docs, scores: scores };
+  }
+
   /* "variant \t list \t variant \t list ..." → [{variant, list}], where
    * list is the encoded postings or "@name" (a file of its own). */
   function splitLine(key, rest) {
@@ -192,9 +223,9 @@
   /* Decoded postings of a variant, fetching its own file if it has one. */
   Index.prototype.list = function (v) {
     if (v.list.charAt(0) !== "@") return Promise.resolve(decodeList(v.list));
-    // "@pack.offset.length" (hex): a gzip member inside k/<pack>.bin.
+    // "@pack.offset.length" (hex): a list's bits inside k/<pack>.bin.
     var at = v.list.slice(1).split("."), start = parseInt(at[1], 16);
-    return this.range("k/" + at[0] + ".bin", start, start + parseInt(at[2], 16), true).then(decodeList);
+    return this.range("k/" + at[0] + ".bin", start, start + parseInt(at[2], 16), false).then(decodeRice);
   };
 
   /* The lists a word needs: without diacritics, the union of its variants
@@ -594,6 +625,7 @@
     fnv1a: fnv1a,
     parseQuery: parseQuery,
     decodeList: decodeList,
+    decodeRice: decodeRice,
     lz4Block: lz4Block,
     Index: Index,
     search: search,
