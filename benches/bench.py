@@ -188,6 +188,28 @@ def report(count, runs, builds, nochange, rewritten, onefile, out):
     print(f"  output {size_of(out) / 2**20:8.1f} MiB   search index {size_of(search) / 2**20 if os.path.isdir(search) else 0:6.1f} MiB")
 
 
+# Disk taken by one output, per directive (36 KB at 10,000 and 100,000),
+# and by the generated corpus.
+OUTPUT_PER_DIRECTIVE = 40 * 1024
+CORPUS_PER_DIRECTIVE = 13 * 1024
+
+
+def check_space(work, counts, runs, delete_before):
+    """Stops before any timing when the outputs kept aside until the end
+    (two per run, and the rebuilds' one) would fill the disk: a build that
+    runs out of space fails, and the deletions after it would slow the
+    next timings down."""
+    kept = 1 if delete_before else 2 * runs
+    need = sum((kept + 1) * c * OUTPUT_PER_DIRECTIVE
+               + (0 if os.path.isdir(os.path.join(work, f"site{c}", "content")) else c * CORPUS_PER_DIRECTIVE)
+               for c in counts)
+    free = shutil.disk_usage(work).free
+    if need > free:
+        sys.exit(f"{work}: {free / 2**30:.1f} GiB free, and these timings keep about "
+                 f"{need / 2**30:.1f} GiB of outputs until they end; free some space, or "
+                 "use fewer --runs or --counts, or --delete-before")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--banhanh", default=os.path.join(REPO, "target", "release", "banhanh"))
@@ -203,6 +225,7 @@ def main():
     walls = {}
     binary, work = os.path.abspath(a.banhanh), os.path.abspath(a.work)
     counts = [int(c) for c in a.counts.split(",")]
+    check_space(work, counts, a.runs, a.delete_before)
     trash = Trash(work, a.delete_before)
     try:
         full = {count: full_builds(binary, count, a.runs, work, trash) for count in counts}
