@@ -920,24 +920,25 @@ fn encode_postings(p: &Postings, docs: usize) -> Vec<(String, List)> {
     out
 }
 
-/// A long postings list as bits, which need no gzip (gzip of their text
-/// cost more build time and came out larger): a header of bytes `k`,
+/// A long postings list as bits, which need no gzip (in about the build
+/// time gzip of their text took, and 28% fewer bytes): a header of bytes `k`,
 /// `ks`, `m`, the `m` scores the list has from the most frequent to the
 /// least (ties: lower first), and the number of postings (LEB128); then
 /// per posting, most significant bit first, the gap from the previous
 /// document less one (the first: its number) as [`rice`] of parameter
 /// `k`, and the rank of its score in the header as [`rice`] of parameter
 /// `ks`; zero bits to the byte's end. Each parameter is the cheapest near
-/// log2 of its mean. At 10k directives the long lists take 28% fewer
-/// bytes than their gzip'd text.
+/// log2 of its mean.
 fn rice_list(list: &[(u32, u8)], coarse: bool) -> Vec<u8> {
+    // A score's slot in the tables below (scores are 1 to 35).
+    let slot = |s: u8| usize::from(if coarse { coarsen(s) } else { s } & 63);
     let mut counts = [0usize; 64];
     let mut prev = -1i64;
     let mut gaps = Vec::with_capacity(list.len());
     for &(doc, s) in list {
         gaps.push((i64::from(doc) - prev - 1) as u32);
         prev = i64::from(doc);
-        counts[usize::from(if coarse { coarsen(s) } else { s } & 63)] += 1;
+        counts[slot(s)] += 1;
     }
     let mut table: Vec<u8> = (0..64u8).filter(|&s| counts[usize::from(s)] > 0).collect();
     table.sort_by_key(|&s| std::cmp::Reverse(counts[usize::from(s)]));
@@ -945,10 +946,7 @@ fn rice_list(list: &[(u32, u8)], coarse: bool) -> Vec<u8> {
     for (r, &s) in table.iter().enumerate() {
         rank[usize::from(s)] = r as u32;
     }
-    let ranks: Vec<u32> = list
-        .iter()
-        .map(|&(_, s)| rank[usize::from(if coarse { coarsen(s) } else { s } & 63)])
-        .collect();
+    let ranks: Vec<u32> = list.iter().map(|&(_, s)| rank[slot(s)]).collect();
     let (k, ks) = (rice_parameter(&gaps), rice_parameter(&ranks));
     let mut bits = BitWriter::default();
     bits.out.reserve(list.len() / 2 + 16);
