@@ -123,7 +123,7 @@ fn registry<T: serde::de::DeserializeOwned>(
     };
     let mut reg = Registry {
         file: file.path,
-        text: file.text.to_string(),
+        text: file.text,
         entries: Vec::new(),
     };
     if reg.text.trim().is_empty() {
@@ -204,7 +204,7 @@ pub fn parse_directive(file: SourceFile, keep: Keep) -> Result<DirectiveDraft, D
     let body_line = close_line + 1;
     let scan = body::scan(&file.text[body_start.min(file.text.len())..], body_line);
     let body = match keep {
-        Keep::Text => Body::new(file.text.clone(), body_start),
+        Keep::Text => Body::new(file.text.into(), body_start),
         Keep::Place => Body::in_file(file.file, file.hash, body_start),
     };
     Ok(DirectiveDraft {
