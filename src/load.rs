@@ -90,10 +90,10 @@ fn with_readers<T: Send>(read: impl FnOnce() -> T + Send) -> T {
 
 /// The text of a file read before, read again; an error when it cannot be
 /// read or its text no longer hashes to `hash` (it changed meanwhile).
-pub fn read_again(path: &Path, hash: u64) -> Result<std::sync::Arc<str>, String> {
+pub fn read_again(path: &Path, hash: u64) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     match decode(bytes) {
-        Ok(text) if text_hash(&text) == hash => Ok(text.into()),
+        Ok(text) if text_hash(&text) == hash => Ok(text),
         _ => Err(format!(
             "{} changed while the site was built; build again",
             path.display()
