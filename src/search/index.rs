@@ -21,9 +21,11 @@
 //!
 //! Keys are folded tokens ("hoa") and folded adjacent pairs ("tham nhung");
 //! a token's variants are its normalized forms ("hóa", "hòa"), an empty
-//! variant meaning the key itself. Postings are `delta score` pairs: the
-//! document number's difference from the previous one, then one base-36
-//! digit 1-z of BM25F score, with no separator (see [`encode_list`]).
+//! variant meaning the key itself. Postings in a shard's line are
+//! `delta score` pairs: the document number's difference from the
+//! previous one, then one base-36 digit 1-z of BM25F score, with no
+//! separator (see [`encode_list`]); a long list's are bits
+//! ([`rice_list`]).
 //!
 //! Documents are numbered in the graph's order (newest first), so a year is
 //! a range of numbers. Work is split by document chunk across rayon's
