@@ -16,8 +16,8 @@ use crate::search::index::Texts;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use tera::{Context, Tera};
 
 /// One output file, path relative to the output folder.
@@ -132,7 +132,7 @@ pub struct Plan {
     /// Rendered list items by directive file, kept between builds when
     /// present (serve mode); a single build keeps none. The caller removes
     /// the items of changed directives (see [`Plan::forget`]).
-    pub items: Option<Mutex<HashMap<String, Arc<str>>>>,
+    pub items: Option<Mutex<HashMap<String, tera::Value>>>,
 }
 
 impl Plan {
@@ -371,15 +371,15 @@ fn render_items(
     graph: &SiteGraph,
     site: &views::SiteView,
     tera: &Tera,
-    cache: Option<&Mutex<HashMap<String, Arc<str>>>>,
-) -> Result<Vec<Arc<str>>, RenderError> {
+    cache: Option<&Mutex<HashMap<String, tera::Value>>>,
+) -> Result<Vec<tera::Value>, RenderError> {
     let cached = match cache {
         Some(c) => {
             std::mem::take(&mut *c.lock().map_err(|e| RenderError::template(e.to_string()))?)
         }
         None => HashMap::new(),
     };
-    let items: Vec<Arc<str>> = (0..graph.validated.directives.len())
+    let items: Vec<tera::Value> = (0..graph.validated.directives.len())
         .into_par_iter()
         .map(|id| {
             if let Some(html) = cached.get(&graph.directive(id).file) {
@@ -392,7 +392,7 @@ fn render_items(
             let html = tera.render("partials/item.html", &ctx).map_err(|e| {
                 RenderError::template(format!("template partials/item.html: {}", error_chain(&e)))
             })?;
-            Ok(Arc::from(html))
+            Ok(tera::Value::from(html))
         })
         .collect::<Result<_, RenderError>>()?;
     if let Some(cache) = cache {

@@ -26,14 +26,18 @@ pub struct SiteView {
     #[serde(skip)]
     glossary: Glossary,
     /// Each directive's list item (`partials/item.html`), rendered once for
-    /// pages two levels deep, where every long list lives.
+    /// pages two levels deep, where every long list lives. As Tera values:
+    /// a list page's context then shares each item's text (an `Arc`)
+    /// instead of copying it, as serializing a `&str` would.
     #[serde(skip)]
-    pub item_html: Vec<std::sync::Arc<str>>,
+    pub item_html: Vec<tera::Value>,
 }
 
 impl SiteView {
-    fn item_html(&self, id: Id) -> &str {
-        self.item_html.get(id).map_or("", |h| h)
+    fn item_html(&self, id: Id) -> &tera::Value {
+        static NONE: std::sync::LazyLock<tera::Value> =
+            std::sync::LazyLock::new(|| tera::Value::from(""));
+        self.item_html.get(id).unwrap_or(&NONE)
     }
 }
 
@@ -334,7 +338,11 @@ fn by_year<T: Serialize>(items: impl IntoIterator<Item = (i32, T)>) -> Vec<YearG
 }
 
 /// Pre-rendered list items (see [`SiteView::item_html`]) grouped by year.
-fn items_by_year<'a>(graph: &SiteGraph, site: &'a SiteView, ids: &[Id]) -> Vec<YearGroup<&'a str>> {
+fn items_by_year<'a>(
+    graph: &SiteGraph,
+    site: &'a SiteView,
+    ids: &[Id],
+) -> Vec<YearGroup<&'a tera::Value>> {
     by_year(
         ids.iter()
             .map(|&id| (graph.directive(id).year(), site.item_html(id))),
@@ -396,7 +404,7 @@ pub(crate) fn fill(
         }
         PageKind::Year(year) => {
             let ids = graph.by_year.get(year).map_or(&[][..], Vec::as_slice);
-            let items: Vec<&str> = ids.iter().map(|&id| site.item_html(id)).collect();
+            let items: Vec<&tera::Value> = ids.iter().map(|&id| site.item_html(id)).collect();
             ctx.insert("year", year);
             ctx.insert("count", &ids.len());
             ctx.insert("items", &items);
@@ -501,7 +509,7 @@ struct SectionLink {
 
 #[derive(Serialize)]
 struct RecipientEntry<'a> {
-    html: &'a str,
+    html: &'a tera::Value,
     in_header: bool,
     via: Option<Link>,
     sections: Vec<SectionLink>,
