@@ -949,7 +949,17 @@ fn rice_list(list: &[(u32, u8)], coarse: bool) -> Vec<u8> {
         rank[usize::from(s)] = r as u32;
     }
     let ranks: Vec<u32> = list.iter().map(|&(_, s)| rank[slot(s)]).collect();
-    let (k, ks) = (rice_parameter(&gaps), rice_parameter(&ranks));
+    // The ranks' parameter from their counts: at most 64 values, where the
+    // list has thousands.
+    let rank_counts: Vec<(u32, usize)> = table
+        .iter()
+        .enumerate()
+        .map(|(r, &s)| (r as u32, counts[usize::from(s)]))
+        .collect();
+    let (k, ks) = (
+        rice_parameter(gaps.iter().map(|&g| (g, 1))),
+        rice_parameter(rank_counts.iter().copied()),
+    );
     let mut bits = BitWriter::default();
     bits.out.reserve(list.len() / 2 + 16);
     bits.out
@@ -972,26 +982,24 @@ fn rice_list(list: &[(u32, u8)], coarse: bool) -> Vec<u8> {
     bits.finish()
 }
 
-/// The Rice parameter that codes `values` in the fewest bits, among the
-/// five nearest log2 of their mean.
-fn rice_parameter(values: &[u32]) -> u32 {
-    let total: u64 = values.iter().map(|&v| u64::from(v)).sum();
-    let mean = total / (values.len() as u64).max(1);
+/// The Rice parameter that codes `values` (each value with the number of
+/// times it comes) in the fewest bits, among the five nearest log2 of
+/// their mean.
+fn rice_parameter(values: impl Iterator<Item = (u32, usize)> + Clone) -> u32 {
+    let (total, n) = values.clone().fold((0u64, 0u64), |(t, n), (v, c)| {
+        (t + u64::from(v) * c as u64, n + c as u64)
+    });
+    let mean = total / n.max(1);
     let first = (63 - mean.max(1).leading_zeros()).saturating_sub(2).min(27);
     // The unary parts of the five candidates, summed in one pass.
     let mut high = [0u64; 5];
-    for &v in values {
+    for (v, c) in values {
         for (i, h) in high.iter_mut().enumerate() {
-            *h += u64::from(v >> (first + i as u32));
+            *h += u64::from(v >> (first + i as u32)) * c as u64;
         }
     }
     (0..5u32)
-        .map(|i| {
-            (
-                high[i as usize] + values.len() as u64 * u64::from(1 + first + i),
-                first + i,
-            )
-        })
+        .map(|i| (high[i as usize] + n * u64::from(1 + first + i), first + i))
         .min()
         .map_or(0, |(_, k)| k)
 }
