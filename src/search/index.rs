@@ -209,8 +209,12 @@ type IntMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<IntHash>>;
 /// eight bytes, then its last seven (which overlap the first eight for a
 /// word of under 15 bytes, so together they hold every byte) and its
 /// length in the top byte (so "a" and "a\0" differ).
+#[cfg(test)]
 fn short_key(raw: &str) -> Option<u128> {
-    let b = raw.as_bytes();
+    short_key_of(raw.as_bytes())
+}
+
+fn short_key_of(b: &[u8]) -> Option<u128> {
     let n = b.len();
     let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
     let (first, last) = match n {
@@ -232,7 +236,7 @@ fn short_key_at(text: &str, start: usize, end: usize) -> Option<u128> {
             let first = first & ((1u64 << (8 * n)) - 1);
             Some(u128::from(first) | u128::from((n as u64) << 56) << 64)
         }
-        _ => short_key(&text[start..end]),
+        _ => short_key_of(&text.as_bytes()[start..end]),
     }
 }
 
@@ -287,25 +291,23 @@ fn intern(ids: &mut FastMap<String, u32>, list: &mut Vec<String>, s: String) -> 
 
 impl Vocab {
     fn word(&mut self, raw: &str, abbr: &Abbreviations) -> u32 {
-        self.word_keyed(raw, short_key(raw), abbr)
+        self.word_at(raw, 0, raw.len(), abbr)
     }
 
-    /// The word `text[start..end]`.
+    /// The word `text[start..end]`, the range a token's (so on char
+    /// boundaries). A short word, most of them, is looked up by its key
+    /// alone: the text is sliced only for a long or a new word.
     #[inline(always)]
     fn word_at(&mut self, text: &str, start: usize, end: usize, abbr: &Abbreviations) -> u32 {
-        self.word_keyed(&text[start..end], short_key_at(text, start, end), abbr)
-    }
-
-    #[inline(always)]
-    fn word_keyed(&mut self, raw: &str, short: Option<u128>, abbr: &Abbreviations) -> u32 {
+        let short = short_key_at(text, start, end);
         let known = match short {
             Some(k) => self.by_short.get(&k),
-            None => self.by_raw.get(raw),
+            None => self.by_raw.get(&text[start..end]),
         };
         if let Some(&i) = known {
             return i;
         }
-        self.new_word(raw, short, abbr)
+        self.new_word(&text[start..end], short, abbr)
     }
 
     #[inline(never)]
