@@ -25,6 +25,18 @@ pub mod text;
 pub mod theme;
 pub mod validate;
 
+/// A deterministic pseudo-random `next(n)` in `0..n` (xorshift64) for
+/// tests that generate many inputs.
+#[cfg(test)]
+pub(crate) fn test_rng(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    }
+}
+
 /// Set, `banhanh build` writes no search index: for measuring the index's
 /// share of the build (`benches/bench.py`), never for a site.
 pub const SKIP_INDEX_VAR: &str = "BANHANH_BENCH_NO_SEARCH_INDEX";

@@ -367,13 +367,7 @@ mod tests {
             "\u{212b}", "\u{2126}", "\u{915}", "\u{93c}", "\u{958}", "\u{4e00}", "\u{f900}",
             "\u{b47}", "\u{b3e}", "\u{1e9b}", "\u{fb1d}", "\u{5b4}", "\u{0}",
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = crate::test_rng(0x2545_f491_4f6c_dd1d_u64);
         for round in 0..20_000 {
             let len = next(if round % 100 == 0 { 400 } else { 24 });
             let s: String = (0..len).map(|_| pieces[next(pieces.len())]).collect();

@@ -213,13 +213,7 @@ mod tests {
 
     #[test]
     fn finding_then_reading_a_match_finds_what_captures_do() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = crate::test_rng(0x9e37_79b9_7f4a_7c15_u64);
         // Number-like runs, some well formed, some not, in some text.
         let before = ["", " ", "(", "x", "/", "-", "é", "2", "số ", "\n"];
         let digits = ["8371", "21", "5", "05", "749", "٣٤", "12a", "12A"];
