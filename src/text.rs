@@ -74,16 +74,18 @@ fn compose_run(run: &str, chars: &mut Vec<(char, u8)>, out: &mut String) {
     use unicode_normalization::char::{canonical_combining_class, compose, decompose_canonical};
     chars.clear();
     for c in run.chars() {
-        decompose_canonical(c, |d| {
-            let class = canonical_combining_class(d);
-            let mut i = chars.len();
-            if class != 0 {
-                while i > 0 && chars[i - 1].1 > class {
-                    i -= 1;
-                }
-            }
-            chars.insert(i, (d, class));
-        });
+        decompose_canonical(c, |d| chars.push((d, canonical_combining_class(d))));
+    }
+    // Canonical order: each sequence of marks sorted by class, stably (in
+    // O(n log n), should a text hold a long one).
+    let mut i = 0;
+    while i < chars.len() {
+        let marks = chars[i..]
+            .iter()
+            .take_while(|&&(_, class)| class != 0)
+            .count();
+        chars[i..i + marks].sort_by_key(|&(_, class)| class);
+        i += marks.max(1);
     }
     // Composed in place: `kept` chars stay, the last starter among them
     // at `starter`; `last` is the class of the last char kept after it.
@@ -375,6 +377,12 @@ mod tests {
             assert_eq!(nfc(&s), whole, "{s:?}");
             assert_eq!(nfc_owned(s.clone()), whole, "{s:?}");
         }
+        // A long sequence of marks of mixed classes.
+        let marks: String = "a"
+            .chars()
+            .chain((0..5_000).map(|i| ['\u{323}', '\u{301}', '\u{31b}', '\u{302}'][i % 4]))
+            .collect();
+        assert_eq!(nfc(&marks), marks.nfc().collect::<String>());
         // Vietnamese decomposed, as macOS writes it, in long text.
         let text = "Tỉnh ủy Bình Phước: phòng, chống tham nhũng, tiêu cực. ".repeat(40);
         let nfd: String = text.nfd().collect();
