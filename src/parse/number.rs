@@ -24,8 +24,12 @@ fn number_pattern() -> String {
     format!("{party}|{state}")
 }
 
-/// A date after a number, as [`DATE_PARTS`] reads it.
-const DATE: &str = r"\s*,?\s*(?:(?:ngày\s+)?\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4})";
+/// A date after a number: day, month and year in groups 1-3 (numeric) or
+/// 4-6 (written out).
+const DATE: &str = concat!(
+    r"\s*,?\s*(?:(?:ngày\s+)?(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})",
+    r"|ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4}))"
+);
 
 /// A number with the date that may follow it. No `\b`: a Unicode word
 /// boundary keeps the regex off its fast DFA. The class before the number
@@ -47,14 +51,9 @@ static MENTION: LazyLock<Regex> = LazyLock::new(|| {
 static NUMBER_AT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!("^(?:{})", number_pattern())).expect("number regex"));
 
-/// The date after a number: day, month and year.
-static DATE_PARTS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"^\s*,?\s*(?:(?:ngày\s+)?(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})",
-        r"|ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4}))$"
-    ))
-    .expect("date regex")
-});
+/// The date after a number, read into its parts.
+static DATE_PARTS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("^(?:{DATE})$")).expect("date regex"));
 
 /// The normal form of a number: spaces around separators removed.
 /// "369 - CV/BTGTU" → "369-CV/BTGTU".
