@@ -205,15 +205,16 @@ impl std::hash::Hasher for IntHash {
 
 type IntMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<IntHash>>;
 
-/// A word of at most 15 bytes as a number, without copying it: its first
-/// eight bytes, then its last seven (which overlap the first eight for a
-/// word of under 15 bytes, so together they hold every byte) and its
-/// length in the top byte (so "a" and "a\0" differ).
+/// [`short_key_of`] a word's text.
 #[cfg(test)]
 fn short_key(raw: &str) -> Option<u128> {
     short_key_of(raw.as_bytes())
 }
 
+/// A word of at most 15 bytes as a number, without copying it: its first
+/// eight bytes, then its last seven (which overlap the first eight for a
+/// word of under 15 bytes, so together they hold every byte) and its
+/// length in the top byte (so "a" and "a\0" differ).
 fn short_key_of(b: &[u8]) -> Option<u128> {
     let n = b.len();
     let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
@@ -225,7 +226,7 @@ fn short_key_of(b: &[u8]) -> Option<u128> {
     Some(u128::from(first) | u128::from(last | (n as u64) << 56) << 64)
 }
 
-/// [`short_key`] of `text[start..end]`: a word of under eight bytes
+/// [`short_key_of`] of `text[start..end]`: a word of under eight bytes
 /// with eight bytes of text from its start is read in one load, masked.
 #[inline(always)]
 fn short_key_at(text: &str, start: usize, end: usize) -> Option<u128> {
