@@ -572,6 +572,38 @@ fn ref_views(graph: &SiteGraph, refs: &[(crate::model::Reference, Target)]) -> V
         .collect()
 }
 
+/// A directive page's header, as the template sees it.
+#[derive(Serialize)]
+struct HeaderView<'a> {
+    parent: Option<String>,
+    issuer: String,
+    motto: &'a [String],
+    system: &'static str,
+    number: &'a str,
+    place_date: String,
+    letter: bool,
+    kind_title: String,
+}
+
+/// A section of a directive, for the page's table of contents.
+#[derive(Serialize)]
+struct SectionView<'a> {
+    id: &'a str,
+    title: &'a str,
+    level: u8,
+    recipients: Vec<Link>,
+}
+
+/// A directive's relations to others, for `partials/relations.html`.
+#[derive(Serialize)]
+struct RelationsView {
+    implements: Vec<RefView>,
+    implemented_by: Vec<Summary>,
+    cited_by: Vec<Summary>,
+    supersedes: Vec<RefView>,
+    superseded_by: Vec<Summary>,
+}
+
 fn directive_data(
     ctx: &mut Context,
     graph: &SiteGraph,
@@ -619,19 +651,21 @@ fn directive_data(
             url: recipient_url(r),
         })
         .collect();
-    let sections: Vec<Value> = d
+    let sections: Vec<SectionView> = d
         .sections
         .iter()
-        .map(|s| {
-            let to: Vec<Link> = s
+        .map(|s| SectionView {
+            id: &s.id,
+            title: &s.title,
+            level: s.level,
+            recipients: s
                 .recipients
                 .iter()
                 .map(|(r, _)| Link {
                     name: org_name(graph, r).to_string(),
                     url: recipient_url(r),
                 })
-                .collect();
-            json!({ "id": s.id, "title": s.title, "level": s.level, "recipients": to })
+                .collect(),
         })
         .collect();
     let list = |ids: &[Id]| ids.iter().map(|&i| summary(graph, i)).collect::<Vec<_>>();
@@ -640,16 +674,20 @@ fn directive_data(
     ctx.insert("d", &summary(graph, id));
     ctx.insert(
         "header",
-        &json!({
-            "parent": parent,
-            "issuer": issuer.map_or(d.issuer.to_uppercase(), |o| o.name.to_uppercase()),
-            "motto": cfg.motto(system),
-            "system": if system == System::State { "state" } else { "party" },
-            "number": d.number,
-            "place_date": place_date,
-            "letter": kind.is_some_and(|k| k.letter),
-            "kind_title": kind.map_or(String::new(), |k| k.name.to_uppercase()),
-        }),
+        &HeaderView {
+            parent,
+            issuer: issuer.map_or(d.issuer.to_uppercase(), |o| o.name.to_uppercase()),
+            motto: cfg.motto(system),
+            system: if system == System::State {
+                "state"
+            } else {
+                "party"
+            },
+            number: &d.number,
+            place_date,
+            letter: kind.is_some_and(|k| k.letter),
+            kind_title: kind.map_or(String::new(), |k| k.name.to_uppercase()),
+        },
     );
     ctx.insert("recipients", &recipients);
     ctx.insert("body_html", &body_html);
@@ -666,13 +704,13 @@ fn directive_data(
     ctx.insert("sections", &sections);
     ctx.insert(
         "relations",
-        &json!({
-            "implements": implements,
-            "implemented_by": implemented_by,
-            "cited_by": list(&graph.cited_by[id]),
-            "supersedes": ref_views(graph, &graph.supersedes[id]),
-            "superseded_by": list(&graph.superseded_by[id]),
-        }),
+        &RelationsView {
+            implements,
+            implemented_by,
+            cited_by: list(&graph.cited_by[id]),
+            supersedes: ref_views(graph, &graph.supersedes[id]),
+            superseded_by: list(&graph.superseded_by[id]),
+        },
     );
     ctx.insert("graph_svg", &super::graph::svg(graph, id, root));
     Ok(())
