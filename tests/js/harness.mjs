@@ -16,11 +16,11 @@ export function openIndex(site) {
     index.bytes += buf.length;
     index.files = (index.files || 0) + 1;
     return gunzipSync(buf).toString("utf8");
-  }, async (path, start, end, text) => {
+  }, async (path, start, end) => {
     const buf = readFileSync(join(site, "search", path)).subarray(start, end);
     index.bytes += buf.length;
     index.files = (index.files || 0) + 1;
-    return text ? gunzipSync(buf).toString("utf8") : new Uint8Array(buf);
+    return new Uint8Array(buf);
   });
   return index;
 }

@@ -174,9 +174,8 @@
 
   /* An index reader. `load(path)` resolves to the text of a file of the
    * index (already inflated), path relative to the index folder;
-   * `range(path, start, end, text)` to bytes start..end of a file (an HTTP
-   * range request), inflated to text when `text` is true, else raw bytes
-   * (a Uint8Array). */
+   * `range(path, start, end)` to bytes start..end of a file (an HTTP
+   * range request), raw (a Uint8Array). */
   function Index(load, range) {
     this.load = load;
     this.range = range;
@@ -225,7 +224,7 @@
     if (v.list.charAt(0) !== "@") return Promise.resolve(decodeList(v.list));
     // "@pack.offset.length" (hex): a list's bits inside k/<pack>.bin.
     var at = v.list.slice(1).split("."), start = parseInt(at[1], 16);
-    return this.range("k/" + at[0] + ".bin", start, start + parseInt(at[2], 16), false).then(decodeRice);
+    return this.range("k/" + at[0] + ".bin", start, start + parseInt(at[2], 16)).then(decodeRice);
   };
 
   /* The lists a word needs: without diacritics, the union of its variants
@@ -272,7 +271,7 @@
     if (!this.heads[b]) {
       this.heads[b] = this.init().then(function (meta) {
         var count = Math.min(meta.block, meta.n - b * meta.block), size = 2 * count + 1;
-        return self.range("b/" + b.toString(16) + ".bin", 0, 4 * size, false).then(function (bytes) {
+        return self.range("b/" + b.toString(16) + ".bin", 0, 4 * size).then(function (bytes) {
           var view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), out = [];
           for (var i = 0; i < size; i++) out.push(view.getUint32(4 * i, true));
           return out;
@@ -290,7 +289,7 @@
     return this.init().then(function (meta) {
       var b = Math.floor(id / meta.block), k = 2 * (id % meta.block) + part;
       return self.blockHead(b).then(function (head) {
-        return self.range("b/" + b.toString(16) + ".bin", head[k], head[k + 1], false)
+        return self.range("b/" + b.toString(16) + ".bin", head[k], head[k + 1])
           .then(function (raw) { return new TextDecoder().decode(lz4Block(raw)); });
       });
     });

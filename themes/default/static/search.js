@@ -32,14 +32,14 @@
   }
   /* Bytes start..end of an index file; a server that ignores the range
    * sends the whole file, cut here. */
-  function range(path, start, end, text) {
+  function range(path, start, end) {
     return fetch(base + path, { headers: { Range: "bytes=" + start + "-" + (end - 1) } }).then(function (r) {
       if (!r.ok) throw new Error(path + ": " + r.status);
       var whole = r.status !== 206;
       return r.arrayBuffer().then(received).then(function (buf) {
         var bytes = new Uint8Array(buf);
         if (whole) bytes = bytes.subarray(start, end);
-        return text ? inflate(bytes) : bytes;
+        return bytes;
       });
     });
   }
