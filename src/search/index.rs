@@ -786,7 +786,6 @@ type EncodedKey = (String, Vec<(String, List)>);
 /// Merges one partition's chunks (in document order) and encodes its keys:
 /// (key, [(variant, list)]) in key order.
 fn merge_part(parts: &[ChunkPart], docs: usize) -> Vec<EncodedKey> {
-    let encode = |variants: &Postings| encode_postings(variants, docs);
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
     let head = |c: usize, i: usize| {
@@ -803,7 +802,7 @@ fn merge_part(parts: &[ChunkPart], docs: usize) -> Vec<EncodedKey> {
     while let Some(Reverse((k, v, c, i))) = heap.pop() {
         if key != Some(k) {
             if let Some(prev) = key {
-                out.push((prev.to_string(), encode(&variants)));
+                out.push((prev.to_string(), encode_postings(&variants, docs)));
                 variants.clear();
             }
             key = Some(k);
@@ -820,7 +819,7 @@ fn merge_part(parts: &[ChunkPart], docs: usize) -> Vec<EncodedKey> {
         heap.extend(head(c, i + 1));
     }
     if let Some(prev) = key {
-        out.push((prev.to_string(), encode(&variants)));
+        out.push((prev.to_string(), encode_postings(&variants, docs)));
     }
     out
 }
@@ -951,17 +950,15 @@ fn rice_list(list: &[(u32, u8)], coarse: bool) -> Vec<u8> {
     for (r, &s) in table.iter().enumerate() {
         rank[usize::from(s)] = r as u32;
     }
-    let ranks: Vec<u32> = list.iter().map(|&(_, s)| rank[slot(s)]).collect();
     // The ranks' parameter from their counts: at most 64 values, where the
     // list has thousands.
-    let rank_counts: Vec<(u32, usize)> = table
+    let rank_counts = table
         .iter()
         .enumerate()
-        .map(|(r, &s)| (r as u32, counts[usize::from(s)]))
-        .collect();
+        .map(|(r, &s)| (r as u32, counts[usize::from(s)]));
     let (k, ks) = (
         rice_parameter(gaps.iter().map(|&g| (g, 1))),
-        rice_parameter(rank_counts.iter().copied()),
+        rice_parameter(rank_counts),
     );
     let mut bits = BitWriter::default();
     bits.out.reserve(list.len() / 2 + 16);
@@ -978,9 +975,9 @@ fn rice_list(list: &[(u32, u8)], coarse: bool) -> Vec<u8> {
         }
         bits.out.push(byte | 0x80);
     }
-    for (&gap, &rank) in gaps.iter().zip(&ranks) {
+    for (&gap, &(_, s)) in gaps.iter().zip(list) {
         rice(&mut bits, gap, k);
-        rice(&mut bits, rank, ks);
+        rice(&mut bits, rank[slot(s)], ks);
     }
     bits.finish()
 }
