@@ -476,15 +476,20 @@ fn year_counts(graph: &SiteGraph) -> Vec<Value> {
         .collect()
 }
 
+/// An organization by name, linked to its page of what it receives.
+fn recipient_link(graph: &SiteGraph, slug: &str) -> Link {
+    Link {
+        name: org_name(graph, slug).to_string(),
+        url: recipient_url(slug),
+    }
+}
+
 fn org_view(graph: &SiteGraph, slug: &str) -> Value {
     let orgs = &graph.validated.organizations;
     let Some(o) = orgs.get(slug) else {
         return json!({ "name": slug, "slug": slug });
     };
-    let link = |s: &String| Link {
-        name: org_name(graph, s).to_string(),
-        url: recipient_url(s),
-    };
+    let link = |s: &String| recipient_link(graph, s);
     json!({
         "name": o.name,
         "slug": o.slug,
@@ -532,10 +537,7 @@ fn recipient_data(ctx: &mut Context, graph: &SiteGraph, site: &SiteView, slug: &
         let entry = RecipientEntry {
             html: site.item_html(a.id),
             in_header: a.in_header,
-            via: a.via.as_ref().map(|g| Link {
-                name: org_name(graph, g).to_string(),
-                url: recipient_url(g),
-            }),
+            via: a.via.as_ref().map(|g| recipient_link(graph, g)),
             sections,
         };
         (d.year(), entry)
@@ -646,10 +648,7 @@ fn directive_data(
     let recipients: Vec<Link> = d
         .recipients
         .iter()
-        .map(|r| Link {
-            name: org_name(graph, r).to_string(),
-            url: recipient_url(r),
-        })
+        .map(|r| recipient_link(graph, r))
         .collect();
     let sections: Vec<SectionView> = d
         .sections
@@ -661,10 +660,7 @@ fn directive_data(
             recipients: s
                 .recipients
                 .iter()
-                .map(|(r, _)| Link {
-                    name: org_name(graph, r).to_string(),
-                    url: recipient_url(r),
-                })
+                .map(|(r, _)| recipient_link(graph, r))
                 .collect(),
         })
         .collect();
