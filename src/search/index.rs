@@ -57,7 +57,7 @@ const K1: f32 = 2.0;
 const B: f32 = 0.3;
 /// Scores are quantized to 1..=35, one base-36 digit.
 const MAX_SCORE: f32 = 35.0;
-/// Documents per parallel work item.
+/// Documents per parallel work item, at most (see [`chunk_ranges`]).
 const CHUNK: usize = 1024;
 /// Key partitions merged in parallel.
 const PARTS: usize = 64;
@@ -652,8 +652,28 @@ fn store_member(bytes: &[u8]) -> Vec<u8> {
     lz4_flex::block::compress_prepend_size(bytes)
 }
 
-/// Documents per doc-store block file (`b/`); divides [`CHUNK`], so a
-/// chunk writes whole blocks.
+/// The document ranges of the index's chunks, in order: [`CHUNK`]
+/// documents each, then, as the end nears, each a share of what is left
+/// (at least [`MIN_CHUNK`]), so that the last chunks, each one thread's
+/// alone, are short. Every range but the last is whole doc-store blocks.
+/// The index does not depend on where chunks start.
+fn chunk_ranges(docs: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    while start < docs {
+        let share = (docs - start) / (2 * threads.max(1)) / BLOCK * BLOCK;
+        let end = (start + share.clamp(MIN_CHUNK, CHUNK)).min(docs);
+        ranges.push(start..end);
+        start = end;
+    }
+    ranges
+}
+
+/// The smallest chunk but the last: a chunk builds its own vocabulary.
+const MIN_CHUNK: usize = 4 * BLOCK;
+
+/// Documents per doc-store block file (`b/`); divides every chunk's size
+/// but the last's ([`chunk_ranges`]), so a chunk writes whole blocks.
 const BLOCK: usize = 32;
 const _: () = assert!(CHUNK % BLOCK == 0);
 
@@ -1167,67 +1187,79 @@ pub fn build_streaming(
             first.get_or_insert(e);
         }
     };
-    let chunks: Vec<Vec<ChunkPart>> = graph
-        .order
-        .par_chunks(CHUNK)
-        .enumerate()
-        .map(|(c, ids)| {
-            let mut vocab = Vocab::default();
-            let mut acc = Acc::default();
-            // Postings by dense term id.
-            let mut by_term: Vec<Vec<u16>> = Vec::new();
-            let mut stores = Vec::with_capacity(ids.len());
-            for (j, &id) in ids.iter().enumerate() {
-                let doc = c * CHUNK + j;
-                let (terms, store) = match doc_terms(graph, id, texts, &abbr, &mut vocab, &mut acc)
-                {
-                    Ok(done) => done,
-                    Err(e) => {
-                        fail(e);
-                        continue;
-                    }
-                };
-                for (term, wtf) in terms {
-                    let t = term as usize;
-                    if t >= by_term.len() {
-                        by_term.resize_with(vocab.term_keys.len(), Vec::new);
-                    }
-                    by_term[t].push(pack(j, score(wtf, lens[doc], avg_len)));
-                }
-                stores.push((
-                    store_member(&store.lead),
-                    store.full.as_deref().map(store_member),
-                ));
-            }
-            let mut parts: Vec<ChunkPart> = (0..PARTS)
-                .map(|_| ChunkPart {
-                    base: (c * CHUNK) as u32,
-                    ..ChunkPart::default()
-                })
-                .collect();
-            for (term, mut list) in by_term.into_iter().enumerate() {
-                if list.is_empty() {
+    let index_chunk = |range: std::ops::Range<usize>| {
+        let start = range.start;
+        let ids = &graph.order[range];
+        let mut vocab = Vocab::default();
+        let mut acc = Acc::default();
+        // Postings by dense term id.
+        let mut by_term: Vec<Vec<u16>> = Vec::new();
+        let mut stores = Vec::with_capacity(ids.len());
+        for (j, &id) in ids.iter().enumerate() {
+            let doc = start + j;
+            let (terms, store) = match doc_terms(graph, id, texts, &abbr, &mut vocab, &mut acc) {
+                Ok(done) => done,
+                Err(e) => {
+                    fail(e);
                     continue;
                 }
-                list.sort_unstable();
-                let (k, variant) = vocab.key_strings(term as u32);
-                parts[fnv1a(&k) as usize % PARTS].push(&k, &variant, &list);
-            }
-            for p in &mut parts {
-                p.sort();
-            }
-            for (i, block) in stores.chunks(BLOCK).enumerate() {
-                let page = Page {
-                    path: format!("search/b/{:x}.bin", c * CHUNK / BLOCK + i),
-                    bytes: block_file(block),
-                };
-                if let Err(e) = emit(page) {
-                    fail(e);
+            };
+            for (term, wtf) in terms {
+                let t = term as usize;
+                if t >= by_term.len() {
+                    by_term.resize_with(vocab.term_keys.len(), Vec::new);
                 }
+                by_term[t].push(pack(j, score(wtf, lens[doc], avg_len)));
             }
-            parts
+            stores.push((
+                store_member(&store.lead),
+                store.full.as_deref().map(store_member),
+            ));
+        }
+        let mut parts: Vec<ChunkPart> = (0..PARTS)
+            .map(|_| ChunkPart {
+                base: start as u32,
+                ..ChunkPart::default()
+            })
+            .collect();
+        for (term, mut list) in by_term.into_iter().enumerate() {
+            if list.is_empty() {
+                continue;
+            }
+            list.sort_unstable();
+            let (k, variant) = vocab.key_strings(term as u32);
+            parts[fnv1a(&k) as usize % PARTS].push(&k, &variant, &list);
+        }
+        for p in &mut parts {
+            p.sort();
+        }
+        for (i, block) in stores.chunks(BLOCK).enumerate() {
+            let page = Page {
+                path: format!("search/b/{:x}.bin", start / BLOCK + i),
+                bytes: block_file(block),
+            };
+            if let Err(e) = emit(page) {
+                fail(e);
+            }
+        }
+        parts
+    };
+    // Chunks are handed out in document order to whichever thread is free,
+    // the last ones smaller and smaller (see `chunk_ranges`): a chunk is
+    // one thread's, so a big one last would leave the other cores idle.
+    let ranges = chunk_ranges(n, rayon::current_num_threads());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, Vec<ChunkPart>)> = (0..rayon::current_num_threads())
+        .into_par_iter()
+        .flat_map_iter(|_| {
+            std::iter::from_fn(|| {
+                let c = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                ranges.get(c).map(|r| (c, index_chunk(r.clone())))
+            })
         })
         .collect();
+    done.sort_unstable_by_key(|(c, _)| *c);
+    let chunks = done.into_iter().map(|(_, parts)| parts);
     if let Some(e) = failed.into_inner().ok().flatten() {
         return Err(e);
     }
@@ -1570,6 +1602,32 @@ mod tests {
             keys.contains(&("tham nhung".into(), String::new())),
             "{keys:?}"
         );
+    }
+
+    #[test]
+    fn chunks_cover_the_documents_in_whole_blocks_and_shrink_at_the_end() {
+        for threads in [1, 2, 3, 8] {
+            for docs in [0, 1, 31, 32, 1000, 1025, 10_000, 100_003] {
+                let ranges = chunk_ranges(docs, threads);
+                let mut at = 0;
+                for (i, r) in ranges.iter().enumerate() {
+                    assert_eq!(r.start, at, "{docs} docs, {threads} threads");
+                    assert!(r.start % BLOCK == 0 && !r.is_empty() && r.len() <= CHUNK);
+                    let last = i + 1 == ranges.len();
+                    assert!(last || r.len() >= MIN_CHUNK);
+                    if let Some(next) = ranges.get(i + 1) {
+                        assert!(next.len() <= r.len(), "sizes never grow: {ranges:?}");
+                    }
+                    at = r.end;
+                }
+                assert_eq!(at, docs);
+            }
+        }
+        // The end of a big corpus: no chunk there that keeps one thread
+        // busy long after the others.
+        let ranges = chunk_ranges(10_000, 2);
+        assert_eq!(ranges[0].len(), CHUNK);
+        assert!(ranges.iter().rev().take(4).all(|r| r.len() <= MIN_CHUNK));
     }
 
     #[test]
