@@ -1247,9 +1247,10 @@ pub fn build_streaming(
     // Chunks are handed out in document order to whichever thread is free,
     // the last ones smaller and smaller (see `chunk_ranges`): a chunk is
     // one thread's, so a big one last would leave the other cores idle.
-    let ranges = chunk_ranges(n, rayon::current_num_threads());
+    let threads = rayon::current_num_threads();
+    let ranges = chunk_ranges(n, threads);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut done: Vec<(usize, Vec<ChunkPart>)> = (0..rayon::current_num_threads())
+    let mut done: Vec<(usize, Vec<ChunkPart>)> = (0..threads)
         .into_par_iter()
         .flat_map_iter(|_| {
             std::iter::from_fn(|| {
