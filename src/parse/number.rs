@@ -93,8 +93,9 @@ pub fn find_all(text: &str) -> Vec<Found> {
     MENTION
         .find_iter(text)
         .filter_map(|m| {
-            // A number starts with a digit; the char before it, if any,
-            // is none.
+            // A number starts with a digit; the char matched before it,
+            // if any, is not one (the class before the number excludes
+            // every digit).
             let first = m.as_str().chars().next()?;
             let start = m.start()
                 + if first.is_numeric() {
