@@ -278,7 +278,22 @@ struct Vocab {
     /// Per word id, the last word (folded) seen after it and their pair's
     /// term: most pairs are found again without hashing.
     next_pair: Vec<(u32, u32)>,
+    /// Body lines seen in the chunk, by their 128-bit hash: directives
+    /// repeat whole lines (formulas quoted from one to the next), so a
+    /// line seen twice keeps its terms and is not tokenized again.
+    lines: HashMap<u128, SeenLine, std::hash::BuildHasherDefault<IntHash>>,
 }
+
+/// What a chunk's [`Vocab`] remembers of a body line.
+enum SeenLine {
+    Once,
+    /// Its terms, in the order [`add_text`] adds them.
+    Terms(Vec<u32>),
+}
+
+/// Lines shorter than this are tokenized each time: hashing and looking
+/// them up would save little.
+const MIN_CACHED_LINE: usize = 48;
 
 fn intern(ids: &mut FastMap<String, u32>, list: &mut Vec<String>, s: String) -> u32 {
     if let Some(&i) = ids.get(&s) {
@@ -483,25 +498,60 @@ fn add_text(
     w: f32,
     expand: bool,
 ) {
+    text_terms(vocab, abbr, text, expand, |t| terms.add(t, w));
+}
+
+/// [`add_text`] of a body line (expanded), from the terms kept when the
+/// line was seen before in the chunk. The same terms are added in the same
+/// order either way: the index does not change.
+fn add_line(terms: &mut Acc, vocab: &mut Vocab, abbr: &Abbreviations, line: &str, w: f32) {
+    if line.len() < MIN_CACHED_LINE {
+        return add_text(terms, vocab, abbr, line, w, true);
+    }
+    let key = xxhash_rust::xxh3::xxh3_128(line.as_bytes());
+    match vocab.lines.get(&key) {
+        Some(SeenLine::Terms(list)) => list.iter().for_each(|&t| terms.add(t, w)),
+        Some(SeenLine::Once) => {
+            let mut list = Vec::new();
+            text_terms(vocab, abbr, line, true, |t| list.push(t));
+            list.iter().for_each(|&t| terms.add(t, w));
+            vocab.lines.insert(key, SeenLine::Terms(list));
+        }
+        None => {
+            vocab.lines.insert(key, SeenLine::Once);
+            add_text(terms, vocab, abbr, line, w, true);
+        }
+    }
+}
+
+/// Gives `add` the terms of a text's words and adjacent pairs, and (with
+/// `expand`) of the forms its abbreviations stand for.
+fn text_terms(
+    vocab: &mut Vocab,
+    abbr: &Abbreviations,
+    text: &str,
+    expand: bool,
+    mut add: impl FnMut(u32),
+) {
     let mut ids = std::mem::take(&mut vocab.buf);
     ids.clear();
     super::for_each_word(text, |s, e| ids.push(vocab.word_at(text, s, e, abbr)));
-    add_ids(terms, vocab, &ids, w);
+    add_ids(vocab, &ids, &mut add);
     if expand && ids.iter().any(|&i| vocab.words[i as usize].starts_form) {
         for form in vocab.expansions(&ids, abbr) {
-            add_ids(terms, vocab, &form, w);
+            add_ids(vocab, &form, &mut add);
         }
     }
     vocab.buf = ids;
 }
 
-fn add_ids(acc: &mut Acc, vocab: &mut Vocab, ids: &[u32], w: f32) {
+fn add_ids(vocab: &mut Vocab, ids: &[u32], add: &mut impl FnMut(u32)) {
     let mut prev: Option<u32> = None;
     for &id in ids {
         let word = vocab.words[id as usize];
-        acc.add(word.term, w);
+        add(word.term);
         if let Some(a) = prev {
-            acc.add(vocab.pair_term(a, word.fold), w);
+            add(vocab.pair_term(a, word.fold));
         }
         prev = Some(id);
     }
@@ -546,9 +596,9 @@ fn doc_terms(
     add(issuer, W_BODY);
     let sections = texts(id)?;
     for (_, title, text) in &sections {
-        add(title, W_HEADING);
-        for para in lines(text) {
-            add(para, W_BODY);
+        add_text(terms, vocab, abbr, title, W_HEADING, true);
+        for line in lines(text) {
+            add_line(terms, vocab, abbr, line, W_BODY);
         }
     }
     let leads: Vec<(&str, &str, &str)> = sections
@@ -1509,6 +1559,28 @@ mod tests {
             .into_iter()
             .map(|form| form.into_iter().map(norm).collect())
             .collect()
+    }
+
+    #[test]
+    fn a_repeated_line_adds_what_it_added_when_first_read() {
+        let abbr =
+            Abbreviations::from_forms(&[vec!["PCTNTC", "phòng, chống tham nhũng, tiêu cực"]]);
+        let line = "Đẩy mạnh PCTNTC, xây dựng văn hóa liêm chính, không tham nhũng trong cán bộ";
+        assert!(line.len() >= MIN_CACHED_LINE);
+        let mut vocab = Vocab::default();
+        let mut fresh = Acc::default();
+        add_text(&mut fresh, &mut vocab, &abbr, line, 1.0, true);
+        let expected = fresh.drain();
+        // Once, twice (its terms kept), three times (added from them).
+        for _ in 0..3 {
+            let mut acc = Acc::default();
+            add_line(&mut acc, &mut vocab, &abbr, line, 1.0);
+            assert_eq!(acc.drain(), expected);
+        }
+        assert!(matches!(
+            vocab.lines.values().next(),
+            Some(SeenLine::Terms(t)) if !t.is_empty()
+        ));
     }
 
     #[test]
