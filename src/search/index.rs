@@ -278,17 +278,10 @@ struct Vocab {
     /// Per word id, the last word (folded) seen after it and their pair's
     /// term: most pairs are found again without hashing.
     next_pair: Vec<(u32, u32)>,
-    /// Body lines seen in the chunk, by their 128-bit hash: directives
-    /// repeat whole lines (formulas quoted from one to the next), so a
-    /// line seen twice keeps its terms and is not tokenized again.
-    lines: HashMap<u128, SeenLine, std::hash::BuildHasherDefault<IntHash>>,
-}
-
-/// What a chunk's [`Vocab`] remembers of a body line.
-enum SeenLine {
-    Once,
-    /// Its terms, in the order [`add_text`] adds them.
-    Terms(Vec<u32>),
+    /// The terms of the body lines read in the chunk, by the line's
+    /// 128-bit hash: directives repeat whole lines (formulas quoted from
+    /// one to the next), and a line read again is not tokenized again.
+    lines: HashMap<u128, Vec<u32>, std::hash::BuildHasherDefault<IntHash>>,
 }
 
 /// Lines shorter than this are tokenized each time: hashing and looking
@@ -502,26 +495,20 @@ fn add_text(
 }
 
 /// [`add_text`] of a body line (expanded), from the terms kept when the
-/// line was seen before in the chunk. The same terms are added in the same
+/// line was read before in the chunk. The same terms are added in the same
 /// order either way: the index does not change.
 fn add_line(terms: &mut Acc, vocab: &mut Vocab, abbr: &Abbreviations, line: &str, w: f32) {
     if line.len() < MIN_CACHED_LINE {
         return add_text(terms, vocab, abbr, line, w, true);
     }
     let key = xxhash_rust::xxh3::xxh3_128(line.as_bytes());
-    match vocab.lines.get(&key) {
-        Some(SeenLine::Terms(list)) => list.iter().for_each(|&t| terms.add(t, w)),
-        Some(SeenLine::Once) => {
-            let mut list = Vec::new();
-            text_terms(vocab, abbr, line, true, |t| list.push(t));
-            list.iter().for_each(|&t| terms.add(t, w));
-            vocab.lines.insert(key, SeenLine::Terms(list));
-        }
-        None => {
-            vocab.lines.insert(key, SeenLine::Once);
-            add_text(terms, vocab, abbr, line, w, true);
-        }
+    if let Some(list) = vocab.lines.get(&key) {
+        return list.iter().for_each(|&t| terms.add(t, w));
     }
+    let mut list = Vec::new();
+    text_terms(vocab, abbr, line, true, |t| list.push(t));
+    list.iter().for_each(|&t| terms.add(t, w));
+    vocab.lines.insert(key, list);
 }
 
 /// Gives `add` the terms of a text's words and adjacent pairs, and (with
@@ -1571,16 +1558,13 @@ mod tests {
         let mut fresh = Acc::default();
         add_text(&mut fresh, &mut vocab, &abbr, line, 1.0, true);
         let expected = fresh.drain();
-        // Once, twice (its terms kept), three times (added from them).
+        // Once (its terms kept), then twice from them.
         for _ in 0..3 {
             let mut acc = Acc::default();
             add_line(&mut acc, &mut vocab, &abbr, line, 1.0);
             assert_eq!(acc.drain(), expected);
         }
-        assert!(matches!(
-            vocab.lines.values().next(),
-            Some(SeenLine::Terms(t)) if !t.is_empty()
-        ));
+        assert!(vocab.lines.values().next().is_some_and(|t| !t.is_empty()));
     }
 
     #[test]
