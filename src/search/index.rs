@@ -279,8 +279,9 @@ struct Vocab {
     /// term: most pairs are found again without hashing.
     next_pair: Vec<(u32, u32)>,
     /// The terms of the body lines read in the chunk, by the line's
-    /// 128-bit hash: directives repeat whole lines (formulas quoted from
-    /// one to the next), and a line read again is not tokenized again.
+    /// 128-bit hash (wide enough that two lines sharing one need not be
+    /// guarded against): directives repeat whole lines (formulas quoted
+    /// from one to the next), and a line read again is not tokenized again.
     lines: HashMap<u128, Vec<u32>, std::hash::BuildHasherDefault<IntHash>>,
 }
 
