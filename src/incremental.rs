@@ -15,7 +15,7 @@ use crate::render::{self, Changed, Plan};
 use crate::resolve::SiteGraph;
 use crate::{BuildFailure, BuildOptions, BuildReport, Diagnostic, output, resolve, validate};
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -129,7 +129,7 @@ impl Builder {
                 }
             })
             .collect();
-        let mut files = HashMap::with_capacity(results.len());
+        let mut files = HashMap::with_capacity_and_hasher(results.len(), Default::default());
         let mut drafts = Vec::with_capacity(results.len());
         for r in results {
             match r {
@@ -151,7 +151,7 @@ impl Builder {
                 .iter()
                 .map(|d| (d.file.as_str(), d))
                 .collect(),
-            _ => HashMap::new(),
+            _ => HashMap::default(),
         };
         let reuse = |draft: &DirectiveDraft| {
             let same = self
@@ -338,7 +338,7 @@ fn paths_after(
         return None;
     }
     let dir = load::content_dir(root).join("directives");
-    let mut looked_at = HashSet::new();
+    let mut looked_at = HashSet::default();
     for path in changed {
         if !path.starts_with(&dir) {
             // Registries and the theme are read at every build anyway;

@@ -8,7 +8,7 @@
 //! nothing.
 
 use crate::render::Page;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -350,8 +350,7 @@ impl Staging {
             }
             fs::rename(self.dir.join(path), target)
         })?;
-        let made: std::collections::HashSet<&str> =
-            hashes.iter().map(|(p, _)| p.as_str()).collect();
+        let made: rustc_hash::FxHashSet<&str> = hashes.iter().map(|(p, _)| p.as_str()).collect();
         let mut gone: Vec<&str> = self
             .previous
             .files

@@ -8,8 +8,9 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::model::{DeclaredStatus, Directive, Reference};
 use crate::validate::Validated;
 use chrono::NaiveDate;
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Index of a directive in [`SiteGraph::directives`].
@@ -89,7 +90,7 @@ impl SiteGraph {
 pub fn resolve(validated: Validated, include_drafts: bool, diags: &mut Diagnostics) -> SiteGraph {
     let all = &validated.directives;
     let published: Vec<bool> = all.iter().map(|d| include_drafts || !d.draft).collect();
-    let mut by_number: HashMap<String, Vec<Id>> = HashMap::new();
+    let mut by_number: HashMap<String, Vec<Id>> = HashMap::default();
     for (id, d) in all.iter().enumerate() {
         if published[id] {
             by_number.entry(d.number_key.clone()).or_default().push(id);
@@ -121,7 +122,7 @@ pub fn resolve(validated: Validated, include_drafts: bool, diags: &mut Diagnosti
     let mut implemented_by = vec![Vec::new(); n];
     let mut superseded_by = vec![Vec::new(); n];
     let mut cited_by: Vec<BTreeSet<Id>> = vec![BTreeSet::new(); n];
-    let mut mention_links = vec![HashMap::new(); n];
+    let mut mention_links = vec![HashMap::default(); n];
     for (id, d) in all.iter().enumerate() {
         if !published[id] {
             continue;

@@ -10,7 +10,8 @@ use crate::parse::{DirectiveDraft, Parsed, Registry, number};
 use crate::text::{is_slug, slugify};
 use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Checked content, ready to be resolved into a site graph.
@@ -85,7 +86,7 @@ fn check_kinds(config: &SiteConfig, site: Option<(&str, &str)>, diags: &mut Diag
         text,
         first_line: 1,
     };
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     for k in &config.kinds {
         if !is_slug(&k.slug) || !seen.insert(k.slug.as_str()) {
             let loc = doc.value_loc(doc.whole(), "kinds", &k.slug);
@@ -150,7 +151,7 @@ fn check_organizations(
             }
         }
         // A parent chain that loops would never end.
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         let mut cur = Some(org.slug.as_str());
         while let Some(s) = cur {
             if !seen.insert(s) {
@@ -271,7 +272,7 @@ impl Ctx<'_> {
                 None,
             );
         }
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for r in &fm.recipients {
             if !self.organizations.contains_key(r) {
                 error(
@@ -417,8 +418,8 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 
 /// (number, issuer, year) names one directive; (year, slug) one address.
 fn check_identity(directives: &[Arc<Directive>], diags: &mut Diagnostics) {
-    let mut identities: HashMap<(&str, &str, i32), &str> = HashMap::new();
-    let mut addresses: HashMap<(i32, &str), &str> = HashMap::new();
+    let mut identities: HashMap<(&str, &str, i32), &str> = HashMap::default();
+    let mut addresses: HashMap<(i32, &str), &str> = HashMap::default();
     for d in directives {
         let id = (d.number_key.as_str(), d.issuer.as_str(), d.date.year());
         if let Some(first) = identities.get(&id) {

@@ -6,7 +6,7 @@ use crate::diagnostics::{Loc, Locator};
 use crate::model::{Mention, Section};
 use crate::parse::number;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 /// The Markdown dialect of directive bodies, shared with the renderer.
 pub fn markdown_options() -> Options {
@@ -28,7 +28,7 @@ pub struct BodyScan {
 pub fn scan(body: &str, first_line: usize) -> BodyScan {
     let mut sections = Vec::new();
     let mut mentions = Vec::new();
-    let mut ids = HashSet::new();
+    let mut ids = HashSet::default();
     // (level, explicit id, recipients, line, title so far)
     type OpenHeading = (u8, Option<String>, Vec<(String, Loc)>, usize, String);
     let mut heading: Option<OpenHeading> = None;

@@ -14,8 +14,8 @@ use crate::parse::body::PlainSections;
 use crate::resolve::SiteGraph;
 use crate::search::index::Texts;
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tera::{Context, Tera};
@@ -377,7 +377,7 @@ fn render_items(
         Some(c) => {
             std::mem::take(&mut *c.lock().map_err(|e| RenderError::template(e.to_string()))?)
         }
-        None => HashMap::new(),
+        None => HashMap::default(),
     };
     let items: Vec<tera::Value> = (0..graph.validated.directives.len())
         .into_par_iter()

@@ -105,7 +105,7 @@ pub(crate) fn touches(
     graph: &SiteGraph,
     kind: &PageKind,
     hit: &[bool],
-    numbers: &std::collections::HashSet<String>,
+    numbers: &rustc_hash::FxHashSet<String>,
 ) -> bool {
     let file = |id: &Id| hit.get(*id).copied().unwrap_or(false);
     let any = |ids: Option<&Vec<Id>>| ids.is_some_and(|ids| ids.iter().any(file));
