@@ -142,44 +142,10 @@ impl Abbreviations {
     }
 }
 
-/// A fast `Hasher` for the index's maps (the FxHash mix, eight bytes at a
-/// time): they hash short strings by the million, where SipHash's
-/// guarantees buy nothing. Output does not depend on it (maps are sorted
-/// before anything is written).
-#[derive(Default, Clone, Copy)]
-pub struct Fnv(u64);
-
-impl Fnv {
-    #[inline]
-    fn mix(&mut self, x: u64) {
-        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(c);
-            self.mix(u64::from_le_bytes(b));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut b = [0u8; 8];
-            b[..rest.len()].copy_from_slice(rest);
-            self.mix(u64::from_le_bytes(b) ^ (rest.len() as u64) << 59);
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.mix(u64::from(i));
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+/// The index's string-keyed maps: they hash short strings by the million,
+/// where SipHash's guarantees buy nothing. Output does not depend on their
+/// order (maps are sorted before anything is written).
+type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// A multiplicative hash for integer keys (term keys).
 #[derive(Default, Clone, Copy)]
